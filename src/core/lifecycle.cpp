@@ -1,0 +1,69 @@
+#include "lifecycle.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "errors.h"
+
+namespace pgs::core {
+
+const char* lifecycle_label(Lifecycle stage) {
+    switch (stage) {
+        case Lifecycle::just_ordered: return "just_ordered";
+        case Lifecycle::active: return "active";
+        case Lifecycle::slipping_away: return "slipping_away";
+        case Lifecycle::lost: return "lost";
+    }
+    return "lost";
+}
+
+void LifecycleRule::validate() const {
+    auto finite_nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
+    if (!finite_nonneg(just_ordered_days) || !finite_nonneg(active_sigmas) ||
+        !finite_nonneg(lost_sigmas) || !finite_nonneg(min_spread_ratio))
+        fail(ErrorKind::invalid_argument, "life-cycle thresholds must be finite and not negative",
+             "Check the pg_segments.lifecycle_* settings.");
+    if (lost_sigmas < active_sigmas)
+        fail(ErrorKind::invalid_argument, "pg_segments.lifecycle_lost_sigmas is below pg_segments.lifecycle_active_sigmas",
+             "A customer must slip away before being lost: set lost_sigmas >= active_sigmas.");
+    if (!std::isfinite(typical_latency_days) || typical_latency_days <= 0)
+        fail(ErrorKind::invalid_argument, "typical latency must be a positive, finite number of days",
+             "Pass e.g. interval '90 days', or the population's order_latency.");
+}
+
+std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days) {
+    const std::size_t n = sorted_days.size();
+    if (n < 2) return std::nullopt;
+    const double gaps = static_cast<double>(n - 1);
+    const double mean = (sorted_days.back() - sorted_days.front()) / gaps;
+    double ss = 0;
+    for (std::size_t i = 1; i < n; ++i) {
+        const double d = (sorted_days[i] - sorted_days[i - 1]) - mean;
+        ss += d * d;
+    }
+    const double sd = n > 2 ? std::sqrt(ss / (gaps - 1)) : 0.0;
+    return Cadence{mean, sd};
+}
+
+Lifecycle classify_silence(double silence, const Cadence& cadence, const LifecycleRule& rule) {
+    if (silence <= rule.just_ordered_days) return Lifecycle::just_ordered;
+    const double spread = std::max(cadence.spread_days, rule.min_spread_ratio * cadence.mean_gap_days);
+    if (silence <= cadence.mean_gap_days + rule.active_sigmas * spread) return Lifecycle::active;
+    if (silence <= cadence.mean_gap_days + rule.lost_sigmas * spread) return Lifecycle::slipping_away;
+    return Lifecycle::lost;
+}
+
+std::optional<Lifecycle> classify(const std::vector<double>& sorted_days, double as_of,
+                                  const LifecycleRule& rule) {
+    if (sorted_days.empty()) return std::nullopt;
+    rule.validate();
+    const double silence = as_of - sorted_days.back();
+    if (silence < 0)
+        fail(ErrorKind::internal, "life-cycle classifier was given an order after as_of");
+    // One order tells nothing of a cadence: assume the typical one, as spread as an exponential gap.
+    const Cadence cadence = cadence_of(sorted_days).value_or(
+        Cadence{rule.typical_latency_days, rule.typical_latency_days});
+    return classify_silence(silence, cadence, rule);
+}
+
+}  // namespace pgs::core

@@ -1,0 +1,37 @@
+// Clerk.io's customer life cycle, judged against each customer's own purchase cadence.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace pgs::core {
+
+enum class Lifecycle { just_ordered = 0, active = 1, slipping_away = 2, lost = 3 };
+const char* lifecycle_label(Lifecycle stage);
+
+struct LifecycleRule {
+    double just_ordered_days = 30;   // last order at most this many days ago: just ordered
+    double active_sigmas = 1.0;      // active while silence <= mean gap + active_sigmas * spread
+    double lost_sigmas = 3.0;        // lost once silence > mean gap + lost_sigmas * spread
+    double min_spread_ratio = 0.5;   // spread is never taken below this fraction of the mean gap
+    double typical_latency_days = 90;  // cadence assumed for one-order customers
+
+    void validate() const;  // throws core::Error on a nonsensical rule
+};
+
+// Mean and sample standard deviation of the gaps between consecutive sorted order times (days).
+struct Cadence {
+    double mean_gap_days;
+    double spread_days;
+};
+std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days);
+
+// Stage of a customer whose orders (in days, sorted ascending, all <= as_of) are given.
+// None when there are no orders. Monotone: with no new order a later as_of never gives a better stage.
+std::optional<Lifecycle> classify(const std::vector<double>& sorted_days, double as_of_days,
+                                  const LifecycleRule& rule);
+
+// The same rule from a cadence and the silence alone (what the segment engine stores).
+Lifecycle classify_silence(double days_since_last, const Cadence& cadence, const LifecycleRule& rule);
+
+}  // namespace pgs::core

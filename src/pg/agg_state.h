@@ -1,0 +1,50 @@
+// Helpers shared by the aggregate entry points: the aggregate memory context and bytea framing
+// for SERIALFUNC/DESERIALFUNC.
+#pragma once
+#include <cstring>
+
+#include "pg.h"
+
+namespace pgs {
+
+// The aggregate (or window aggregate) memory context; ereports when called outside an aggregate.
+inline MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char* fname) {
+    MemoryContext cxt;
+    if (!AggCheckCallContext(fcinfo, &cxt))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s called in non-aggregate context", fname)));
+    return cxt;
+}
+
+// Appends raw bytes to a bytea under construction.
+struct ByteWriter {
+    bytea* out;
+    char* cursor;
+    explicit ByteWriter(std::size_t payload) {
+        out = static_cast<bytea*>(palloc(VARHDRSZ + payload));
+        SET_VARSIZE(out, VARHDRSZ + payload);
+        cursor = VARDATA(out);
+    }
+    template <typename T>
+    void put(const T& v) {
+        std::memcpy(cursor, &v, sizeof(T));
+        cursor += sizeof(T);
+    }
+};
+
+struct ByteReader {
+    const char* cursor;
+    const char* end;
+    explicit ByteReader(const bytea* in) : cursor(VARDATA_ANY(in)), end(VARDATA_ANY(in) + VARSIZE_ANY_EXHDR(in)) {}
+    template <typename T>
+    T get() {
+        T v;
+        if (cursor + sizeof(T) > end)
+            ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("truncated pg_segments aggregate state")));
+        std::memcpy(&v, cursor, sizeof(T));
+        cursor += sizeof(T);
+        return v;
+    }
+};
+
+}  // namespace pgs

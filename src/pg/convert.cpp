@@ -1,0 +1,35 @@
+#include "convert.h"
+
+#include "../core/time_units.h"
+
+namespace pgs {
+
+TimestampTz finite_timestamp(Datum value, const char* what) {
+    TimestampTz ts = DatumGetTimestampTz(value);
+    if (TIMESTAMP_NOT_FINITE(ts))
+        ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                        errmsg("%s must be a finite timestamp", what),
+                        errhint("'infinity' and '-infinity' are not order dates; filter them out.")));
+    return ts;
+}
+
+void check_finite_numeric(Numeric value, const char* what) {
+    if (numeric_is_nan(value))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be NaN", what),
+                        errhint("Filter out or fix the NaN amounts (WHERE amount <> 'NaN').")));
+    if (numeric_is_inf(value))
+        ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("%s must be finite", what),
+                        errhint("Infinite amounts cannot be summed into a customer value.")));
+}
+
+double finite_numeric_to_double(Datum value, const char* what) {
+    check_finite_numeric(DatumGetNumeric(value), what);
+    return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+}
+
+double interval_days(Datum value) {
+    const Interval* iv = DatumGetIntervalP(value);
+    return iv->month * static_cast<double>(DAYS_PER_MONTH) + iv->day + core::micros_to_days(iv->time);
+}
+
+}  // namespace pgs

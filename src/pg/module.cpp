@@ -1,0 +1,18 @@
+// Library entry: the module magic and _PG_init, which defines settings and, when preloaded,
+// registers the background worker launcher.
+#include "pg.h"
+#include "settings.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+PGDLLEXPORT void _PG_init(void);
+}
+
+namespace pgs::worker {
+void define_settings_and_register();  // src/worker/launcher.cpp
+}
+
+void _PG_init(void) {
+    pgs::define_analytics_settings();
+    pgs::worker::define_settings_and_register();
+}

@@ -1,0 +1,60 @@
+// order_latency(timestamptz): mean days between consecutive orders, O(1) state (count, first,
+// last), usable as a plain, parallel or running-window aggregate.
+#include "../core/order_span.h"
+#include <new>
+
+#include "agg_state.h"
+#include "convert.h"
+#include "guard.h"
+
+using pgs::core::OrderSpan;
+
+namespace {
+OrderSpan* new_span(MemoryContext cxt) {
+    return new (MemoryContextAllocZero(cxt, sizeof(OrderSpan))) OrderSpan();
+}
+}  // namespace
+
+PGS_FUNCTION(pgs_order_latency_accum) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, "order_latency");
+    auto* state = PG_ARGISNULL(0) ? new_span(cxt) : reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(0));
+    if (!PG_ARGISNULL(1)) state->add(pgs::finite_timestamp(PG_GETARG_DATUM(1), "order_latency ordered_at"));
+    PG_RETURN_POINTER(state);
+}
+
+PGS_FUNCTION(pgs_order_latency_combine) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, "order_latency");
+    if (PG_ARGISNULL(1)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    auto* state = PG_ARGISNULL(0) ? new_span(cxt) : reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(0));
+    state->merge(*reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(1)));
+    PG_RETURN_POINTER(state);
+}
+
+PGS_FUNCTION(pgs_order_latency_serialize) {
+    const auto* state = reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(0));
+    pgs::ByteWriter w(3 * sizeof(int64));
+    w.put(state->count);
+    w.put(state->first);
+    w.put(state->last);
+    PG_RETURN_BYTEA_P(w.out);
+}
+
+PGS_FUNCTION(pgs_order_latency_deserialize) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, "order_latency");
+    pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
+    OrderSpan* state = new_span(cxt);
+    state->count = r.get<int64>();
+    state->first = r.get<int64>();
+    state->last = r.get<int64>();
+    PG_RETURN_POINTER(state);
+}
+
+PGS_FUNCTION(pgs_order_latency_final) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    auto gap = reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(0))->mean_gap_days();
+    if (!gap) PG_RETURN_NULL();
+    PG_RETURN_FLOAT8(*gap);
+}

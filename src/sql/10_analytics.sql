@@ -1,0 +1,90 @@
+-- Analytics: clv, order_latency, lifecycle_stage, value_band (docs/functions.md).
+
+CREATE TYPE @extschema@.lifecycle AS ENUM ('just_ordered', 'active', 'slipping_away', 'lost');
+COMMENT ON TYPE @extschema@.lifecycle IS
+  'Clerk.io customer life cycle, best first: just_ordered, active, slipping_away, lost';
+CREATE TYPE @extschema@.value_band AS ENUM ('low', 'medium', 'high', 'very_high');
+COMMENT ON TYPE @extschema@.value_band IS
+  'Ometria customer value band: value against the mean (low < 0.75 <= medium <= 1.25 < high <= 2.5 < very_high)';
+
+-- clv(numeric): sum of amounts; PostgreSQL's sum(numeric) machinery with NaN/infinity refused.
+CREATE FUNCTION @extschema@.clv_accum(internal, numeric) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_clv_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE AGGREGATE @extschema@.clv(numeric) (
+  SFUNC = @extschema@.clv_accum, STYPE = internal, SSPACE = 128,
+  FINALFUNC = pg_catalog.numeric_sum,
+  COMBINEFUNC = pg_catalog.numeric_avg_combine,
+  SERIALFUNC = pg_catalog.numeric_avg_serialize,
+  DESERIALFUNC = pg_catalog.numeric_avg_deserialize,
+  MSFUNC = @extschema@.clv_accum, MINVFUNC = pg_catalog.numeric_accum_inv,
+  MSTYPE = internal, MSSPACE = 128, MFINALFUNC = pg_catalog.numeric_sum,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.clv(numeric) IS
+  'Historic customer lifetime value: total of the order amounts (refunds negative); NULL over no rows';
+
+-- order_latency(timestamptz): mean days between consecutive orders.
+CREATE FUNCTION @extschema@.order_latency_accum(internal, timestamptz) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.order_latency_combine(internal, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.order_latency_serialize(internal) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.order_latency_deserialize(bytea, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.order_latency_final(internal) RETURNS double precision
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_final' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE AGGREGATE @extschema@.order_latency(timestamptz) (
+  SFUNC = @extschema@.order_latency_accum, STYPE = internal, SSPACE = 24,
+  FINALFUNC = @extschema@.order_latency_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.order_latency_combine,
+  SERIALFUNC = @extschema@.order_latency_serialize,
+  DESERIALFUNC = @extschema@.order_latency_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.order_latency(timestamptz) IS
+  'Mean days between consecutive orders (fractional); NULL with fewer than two orders';
+
+-- lifecycle_stage(ordered_at, as_of [, typical_latency]).
+CREATE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz, interval) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifecycle_combine(internal, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifecycle_serialize(internal) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.lifecycle_deserialize(bytea, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+-- STABLE: the thresholds come from settings.
+CREATE FUNCTION @extschema@.lifecycle_final(internal) RETURNS @extschema@.lifecycle
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_final' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+
+CREATE AGGREGATE @extschema@.lifecycle_stage(ordered_at timestamptz, as_of timestamptz) (
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal,
+  FINALFUNC = @extschema@.lifecycle_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.lifecycle_combine,
+  SERIALFUNC = @extschema@.lifecycle_serialize,
+  DESERIALFUNC = @extschema@.lifecycle_deserialize,
+  PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.lifecycle_stage(ordered_at timestamptz, as_of timestamptz, typical_latency interval) (
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal,
+  FINALFUNC = @extschema@.lifecycle_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.lifecycle_combine,
+  SERIALFUNC = @extschema@.lifecycle_serialize,
+  DESERIALFUNC = @extschema@.lifecycle_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.lifecycle_stage(timestamptz, timestamptz) IS
+  'Clerk.io life-cycle stage on as_of, judged against the customer''s own order cadence';
+COMMENT ON AGGREGATE @extschema@.lifecycle_stage(timestamptz, timestamptz, interval) IS
+  'Clerk.io life-cycle stage on as_of; one-order customers judged against typical_latency';
+
+-- value_band: window function over the partition mean, and a scalar with an explicit reference.
+CREATE FUNCTION @extschema@.value_band(aov numeric) RETURNS @extschema@.value_band
+  AS 'MODULE_PATHNAME', 'pgs_value_band_window' LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.value_band(numeric) IS
+  'Window function: value band of the row''s value against the mean of its partition';
+CREATE FUNCTION @extschema@.value_band(aov numeric, reference numeric) RETURNS @extschema@.value_band
+  AS 'MODULE_PATHNAME', 'pgs_value_band' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.value_band(numeric, numeric) IS
+  'Value band of aov against a reference (usually the mean AOV of all customers)';

@@ -1,0 +1,79 @@
+# Shared by the test, demo and bench scripts: a private PostgreSQL 15 install tree with this build
+# installed into it, and throwaway servers run as the `postgres` user (PostgreSQL refuses root).
+#
+# The private tree is a copy of the system's PostgreSQL under $PGS_ROOT; PostgreSQL finds its share
+# and lib directories relative to its own binary, so `make install DESTDIR=$PGS_ROOT` lands where
+# that copy looks and the system installation is never touched. Several checkouts can therefore
+# test side by side on different ports.
+#
+# Use: source test/lib/pg.sh; pgs_setup; pgs_start [conf lines...]; pgs_psql -c ...; pgs_stop
+set -euo pipefail
+
+PGS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PGS_PORT=${PGS_PORT:-54329}
+PGS_SYSBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+
+pgs_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Creates $PGS_ROOT (a temp dir unless set), copies PostgreSQL into it, builds and installs the
+# extension there. Sets PGS_BIN, PGS_DATA, PGS_SOCK.
+pgs_setup() {
+  PGS_ROOT=${PGS_ROOT:-$(mktemp -d /tmp/pg_segments.XXXXXX)}
+  mkdir -p "$PGS_ROOT"
+  chmod 755 "$PGS_ROOT"
+  local sysbin sysshare
+  sysbin=$(pg_config --bindir); sysshare=$(pg_config --sharedir)
+  local libroot=${sysbin%/bin}
+  if [ ! -x "$PGS_ROOT$sysbin/postgres" ]; then
+    mkdir -p "$PGS_ROOT$(dirname "$libroot")" "$PGS_ROOT$(dirname "$sysshare")"
+    cp -a "$libroot" "$PGS_ROOT$libroot"
+    cp -a "$sysshare" "$PGS_ROOT$sysshare"
+  fi
+  PGS_BIN=$PGS_ROOT$sysbin
+  PGS_DATA=$PGS_ROOT/data
+  PGS_SOCK=$PGS_ROOT/sock
+  mkdir -p "$PGS_SOCK"
+  chown postgres:postgres "$PGS_SOCK"
+  (cd "$PGS_REPO" && make -s -j"$(nproc)" >/dev/null && make -s install DESTDIR="$PGS_ROOT" >/dev/null)
+  export PGHOST=$PGS_SOCK PGPORT=$PGS_PORT PGUSER=postgres
+}
+
+# Starts a fresh cluster; each argument is one postgresql.conf line (e.g. shared_preload_libraries).
+pgs_start() {
+  pgs_stop_quiet
+  rm -rf "$PGS_DATA"
+  mkdir -p "$PGS_DATA"
+  chown postgres:postgres "$PGS_DATA"
+  runuser -u postgres -- "$PGS_BIN/initdb" -D "$PGS_DATA" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  {
+    echo "port = $PGS_PORT"
+    echo "listen_addresses = ''"
+    echo "unix_socket_directories = '$PGS_SOCK'"
+    echo "timezone = 'UTC'"
+    echo "max_worker_processes = 16"
+    echo "max_parallel_workers_per_gather = 2"
+    for line in "$@"; do echo "$line"; done
+  } >> "$PGS_DATA/postgresql.conf"
+  pgs_restart
+}
+
+pgs_restart() {
+  runuser -u postgres -- "$PGS_BIN/pg_ctl" -D "$PGS_DATA" -l "$PGS_DATA/server.log" -w -t 60 restart -m fast >/dev/null \
+    || { tail -20 "$PGS_DATA/server.log" >&2; return 1; }
+}
+
+pgs_stop_quiet() {
+  if [ -n "${PGS_DATA:-}" ] && [ -f "$PGS_DATA/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGS_BIN/pg_ctl" -D "$PGS_DATA" -w -t 60 stop -m fast >/dev/null 2>&1 || true
+  fi
+}
+
+# Stops the server and removes the private tree (unless PGS_KEEP=1).
+pgs_stop() {
+  pgs_stop_quiet
+  if [ "${PGS_KEEP:-0}" != 1 ] && [ -n "${PGS_ROOT:-}" ] && [[ "$PGS_ROOT" == /tmp/pg_segments.* ]]; then
+    rm -rf "$PGS_ROOT"
+  fi
+}
+
+pgs_psql() { "$PGS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "${PGS_DB:-postgres}" "$@"; }
