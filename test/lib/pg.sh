@@ -54,11 +54,13 @@ pgs_start() {
     echo "max_parallel_workers_per_gather = 2"
     for line in "$@"; do echo "$line"; done
   } >> "$PGS_DATA/postgresql.conf"
-  pgs_restart
+  pgs_ctl start
 }
 
-pgs_restart() {
-  runuser -u postgres -- "$PGS_BIN/pg_ctl" -D "$PGS_DATA" -l "$PGS_DATA/server.log" -w -t 60 restart -m fast >/dev/null \
+pgs_restart() { pgs_ctl restart -m fast; }
+
+pgs_ctl() {
+  runuser -u postgres -- "$PGS_BIN/pg_ctl" -D "$PGS_DATA" -l "$PGS_DATA/server.log" -w -t 60 "$@" >/dev/null \
     || { tail -20 "$PGS_DATA/server.log" >&2; return 1; }
 }
 
