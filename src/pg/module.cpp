@@ -8,11 +8,15 @@ PG_MODULE_MAGIC;
 PGDLLEXPORT void _PG_init(void);
 }
 
+namespace pgs {
+void define_engine_settings();  // src/pg/engine_settings.cpp
+}
 namespace pgs::worker {
 void define_settings_and_register();  // src/worker/launcher.cpp
 }
 
 void _PG_init(void) {
+    pgs::define_engine_settings();  // before define_analytics_settings reserves the prefix
     pgs::define_analytics_settings();
     pgs::worker::define_settings_and_register();
 }

@@ -1,0 +1,359 @@
+-- Segment engine, part 2: customer facts (docs/segments.md#customer-facts).
+-- segments.customers is materialized by segments.refresh_facts() from the source views with the
+-- extension's own aggregates; segments.compute_facts(as_of) is the same query, live.
+
+CREATE TABLE segments.customers (
+  customer_id text PRIMARY KEY,
+  email text,
+  first_name text,
+  last_name text,
+  opted_in boolean,
+  lead_at timestamptz,
+  first_order_at timestamptz,
+  second_order_at timestamptz,
+  last_order_at timestamptz,
+  orders int NOT NULL DEFAULT 0,
+  attempted_orders int NOT NULL DEFAULT 0,
+  revenue numeric NOT NULL DEFAULT 0,
+  aov numeric,
+  order_latency_days float8,
+  days_since_last_order float8,
+  lifecycle @extschema@.lifecycle,
+  value_band @extschema@.value_band,
+  first_order_delay_days float8,
+  second_order_delay_days float8,
+  refreshed_at timestamptz NOT NULL,
+  -- beyond the contract: what the ready-made segments need
+  shipping_address text,
+  billing_address text,
+  last_attempted_order_at timestamptz,
+  orders_7d int NOT NULL DEFAULT 0,
+  orders_14d int NOT NULL DEFAULT 0,
+  orders_30d int NOT NULL DEFAULT 0,
+  orders_90d int NOT NULL DEFAULT 0,
+  revenue_30d numeric NOT NULL DEFAULT 0,
+  product_views_7d int NOT NULL DEFAULT 0,
+  product_views_14d int NOT NULL DEFAULT 0,
+  product_views_30d int NOT NULL DEFAULT 0,
+  cart_adds_7d int NOT NULL DEFAULT 0,
+  cart_adds_14d int NOT NULL DEFAULT 0,
+  last_product_view_at timestamptz,
+  last_cart_add_at timestamptz,
+  last_abandoned_cart_at timestamptz,
+  abandoned_carts_7d int NOT NULL DEFAULT 0,
+  abandoned_carts_14d int NOT NULL DEFAULT 0,
+  last_checkout_at timestamptz,
+  back_in_stock_requests int NOT NULL DEFAULT 0,
+  last_back_in_stock_at timestamptz,
+  last_email_open_at timestamptz,
+  last_email_click_at timestamptz,
+  last_campaign_engagement_at timestamptz,
+  last_session_at timestamptz,
+  sessions_30d int NOT NULL DEFAULT 0,
+  last_engaged_at timestamptz,
+  subscription_status text,
+  has_active_subscription boolean NOT NULL DEFAULT false,
+  on_trial boolean NOT NULL DEFAULT false,
+  trial_started_at timestamptz,
+  subscribed_at timestamptz,
+  engagement_rating int,
+  last_seen_at timestamptz,
+  deals int NOT NULL DEFAULT 0,
+  deals_90d int NOT NULL DEFAULT 0,
+  open_deals int NOT NULL DEFAULT 0,
+  won_deals int NOT NULL DEFAULT 0,
+  lost_deals int NOT NULL DEFAULT 0,
+  lost_deals_90d int NOT NULL DEFAULT 0,
+  last_deal_at timestamptz,
+  last_deal_update_at timestamptz,
+  deal_updates_30d int
+);
+COMMENT ON TABLE segments.customers IS
+  'Customer facts, one row per customer (orders and contacts), as of the last segments.refresh_facts()';
+COMMENT ON COLUMN segments.customers.customer_id IS 'The customer''s id in the mapped sources';
+COMMENT ON COLUMN segments.customers.email IS 'From the contacts source';
+COMMENT ON COLUMN segments.customers.opted_in IS 'Opted in to marketing (contacts source)';
+COMMENT ON COLUMN segments.customers.lead_at IS 'Lead date: earliest contacts.created_at';
+COMMENT ON COLUMN segments.customers.first_order_at IS 'First valid order';
+COMMENT ON COLUMN segments.customers.second_order_at IS 'Second valid order';
+COMMENT ON COLUMN segments.customers.last_order_at IS 'Latest valid order';
+COMMENT ON COLUMN segments.customers.orders IS 'Valid orders';
+COMMENT ON COLUMN segments.customers.attempted_orders IS 'All orders, valid or not (cancelled, failed)';
+COMMENT ON COLUMN segments.customers.revenue IS 'clv() of valid orders; 0 without any';
+COMMENT ON COLUMN segments.customers.aov IS 'Average order value: revenue / orders';
+COMMENT ON COLUMN segments.customers.order_latency_days IS 'order_latency() of valid orders: mean days between orders';
+COMMENT ON COLUMN segments.customers.days_since_last_order IS 'Days from the last valid order to refreshed_at';
+COMMENT ON COLUMN segments.customers.lifecycle IS 'lifecycle_stage() of valid orders as of refreshed_at';
+COMMENT ON COLUMN segments.customers.value_band IS 'value_band of aov against the mean aov of all buyers';
+COMMENT ON COLUMN segments.customers.first_order_delay_days IS 'Days from lead_at to the first valid order';
+COMMENT ON COLUMN segments.customers.second_order_delay_days IS 'Days from the first to the second valid order';
+COMMENT ON COLUMN segments.customers.refreshed_at IS 'The as-of time of the facts refresh that computed this row';
+COMMENT ON COLUMN segments.customers.orders_7d IS 'Valid orders in the 7 days before refreshed_at (also _14d, _30d, _90d)';
+COMMENT ON COLUMN segments.customers.product_views_14d IS 'product_view events in the last 14 days (also _7d, _30d)';
+COMMENT ON COLUMN segments.customers.last_abandoned_cart_at IS
+  'Latest cart_add (within 30 days) that was the last add before no order/checkout followed within 15 minutes';
+COMMENT ON COLUMN segments.customers.abandoned_carts_7d IS 'Abandoned carts (see last_abandoned_cart_at) in the last 7 days (also _14d)';
+COMMENT ON COLUMN segments.customers.last_campaign_engagement_at IS 'Latest email_open or email_click event';
+COMMENT ON COLUMN segments.customers.last_engaged_at IS 'Latest email open/click, session, or subscription last_seen_at';
+COMMENT ON COLUMN segments.customers.subscription_status IS 'Status of the latest subscription';
+COMMENT ON COLUMN segments.customers.has_active_subscription IS 'Has a paid (non-trial) subscription with status active';
+COMMENT ON COLUMN segments.customers.on_trial IS 'Has a trial subscription that is trialing or active';
+COMMENT ON COLUMN segments.customers.trial_started_at IS 'Start of the latest trial';
+COMMENT ON COLUMN segments.customers.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
+COMMENT ON COLUMN segments.customers.deals_90d IS 'Deals created in the last 90 days';
+COMMENT ON COLUMN segments.customers.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
+COMMENT ON COLUMN segments.customers.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
+GRANT SELECT ON segments.customers TO PUBLIC;
+
+CREATE TABLE segments.facts_status (
+  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  refreshed_at timestamptz NOT NULL,
+  started_at timestamptz NOT NULL,
+  duration interval NOT NULL,
+  customers bigint NOT NULL,
+  inserted bigint NOT NULL,
+  updated bigint NOT NULL,
+  deleted bigint NOT NULL
+);
+COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
+GRANT SELECT ON segments.facts_status TO PUBLIC;
+
+-- The facts query, live, as of a given time (one row per customer in orders or contacts).
+CREATE FUNCTION segments.compute_facts(as_of timestamptz DEFAULT now())
+RETURNS SETOF segments.customers
+LANGUAGE sql STABLE AS $$
+WITH
+o AS (
+  SELECT x.customer_id,
+    count(*) FILTER (WHERE x.valid)::int AS orders,
+    count(*)::int AS attempted_orders,
+    coalesce(@extschema@.clv(x.amount) FILTER (WHERE x.valid), 0) AS revenue,
+    min(x.ordered_at) FILTER (WHERE x.valid) AS first_order_at,
+    min(x.ordered_at) FILTER (WHERE x.valid AND x.nth = 2) AS second_order_at,
+    max(x.ordered_at) FILTER (WHERE x.valid) AS last_order_at,
+    max(x.ordered_at) AS last_attempted_order_at,
+    @extschema@.order_latency(x.ordered_at) FILTER (WHERE x.valid) AS order_latency_days,
+    @extschema@.lifecycle_stage(x.ordered_at, as_of) FILTER (WHERE x.valid) AS lifecycle,
+    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '7 days')::int AS orders_7d,
+    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '14 days')::int AS orders_14d,
+    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days')::int AS orders_30d,
+    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '90 days')::int AS orders_90d,
+    coalesce(sum(x.amount) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days'), 0) AS revenue_30d
+  FROM (
+    SELECT so.customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
+           count(*) FILTER (WHERE coalesce(so.valid, false))
+             OVER (PARTITION BY so.customer_id ORDER BY so.ordered_at ROWS UNBOUNDED PRECEDING) AS nth
+    FROM segments.source_orders so
+    WHERE so.customer_id IS NOT NULL AND so.ordered_at <= as_of
+  ) x
+  GROUP BY x.customer_id
+),
+ct AS (
+  SELECT DISTINCT ON (c.customer_id) c.customer_id, c.email, c.first_name, c.last_name, c.opted_in,
+         min(c.created_at) OVER (PARTITION BY c.customer_id) AS lead_at, c.shipping_address, c.billing_address
+  FROM segments.source_contacts c
+  WHERE c.customer_id IS NOT NULL
+  ORDER BY c.customer_id, c.created_at DESC NULLS LAST
+),
+ev AS (
+  SELECT e.customer_id,
+    count(*) FILTER (WHERE e.kind = 'product_view' AND e.at > as_of - interval '7 days')::int AS product_views_7d,
+    count(*) FILTER (WHERE e.kind = 'product_view' AND e.at > as_of - interval '14 days')::int AS product_views_14d,
+    count(*) FILTER (WHERE e.kind = 'product_view' AND e.at > as_of - interval '30 days')::int AS product_views_30d,
+    count(*) FILTER (WHERE e.kind = 'cart_add' AND e.at > as_of - interval '7 days')::int AS cart_adds_7d,
+    count(*) FILTER (WHERE e.kind = 'cart_add' AND e.at > as_of - interval '14 days')::int AS cart_adds_14d,
+    max(e.at) FILTER (WHERE e.kind = 'product_view') AS last_product_view_at,
+    max(e.at) FILTER (WHERE e.kind = 'cart_add') AS last_cart_add_at,
+    max(e.at) FILTER (WHERE e.kind = 'checkout') AS last_checkout_at,
+    count(*) FILTER (WHERE e.kind = 'back_in_stock')::int AS back_in_stock_requests,
+    max(e.at) FILTER (WHERE e.kind = 'back_in_stock') AS last_back_in_stock_at,
+    max(e.at) FILTER (WHERE e.kind = 'email_open') AS last_email_open_at,
+    max(e.at) FILTER (WHERE e.kind = 'email_click') AS last_email_click_at,
+    max(e.at) FILTER (WHERE e.kind = 'session') AS last_session_at,
+    count(*) FILTER (WHERE e.kind = 'session' AND e.at > as_of - interval '30 days')::int AS sessions_30d
+  FROM segments.source_events e
+  WHERE e.customer_id IS NOT NULL AND e.at <= as_of
+  GROUP BY e.customer_id
+),
+-- Abandoned carts: a cart_add that is the last add before the next completion (valid order or
+-- checkout event), with no completion within 15 minutes of it (and 15 minutes have passed).
+cart AS (
+  SELECT y.customer_id,
+    max(y.at) AS last_abandoned_cart_at,
+    count(*) FILTER (WHERE y.at > as_of - interval '7 days')::int AS abandoned_carts_7d,
+    count(*) FILTER (WHERE y.at > as_of - interval '14 days')::int AS abandoned_carts_14d
+  FROM (
+    SELECT z.customer_id, z.at, z.is_add,
+      min(z.at) FILTER (WHERE NOT z.is_add) OVER w AS next_done,
+      min(z.at) FILTER (WHERE z.is_add) OVER w AS next_add
+    FROM (
+      SELECT e.customer_id, e.at, e.kind = 'cart_add' AS is_add
+      FROM segments.source_events e
+      WHERE e.kind IN ('cart_add', 'checkout') AND e.customer_id IS NOT NULL
+        AND e.at > as_of - interval '30 days' AND e.at <= as_of
+      UNION ALL
+      SELECT so.customer_id, so.ordered_at, false
+      FROM segments.source_orders so
+      WHERE coalesce(so.valid, false) AND so.customer_id IS NOT NULL
+        AND so.ordered_at > as_of - interval '30 days' AND so.ordered_at <= as_of
+    ) z
+    WINDOW w AS (PARTITION BY z.customer_id ORDER BY z.at, z.is_add ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+  ) y
+  WHERE y.is_add
+    AND (y.next_add IS NULL OR (y.next_done IS NOT NULL AND y.next_done <= y.next_add))
+    AND CASE WHEN y.next_done IS NULL THEN y.at <= as_of - interval '15 minutes'
+             ELSE y.next_done > y.at + interval '15 minutes' END
+  GROUP BY y.customer_id
+),
+sub AS (
+  SELECT s.customer_id,
+    (array_agg(s.status ORDER BY s.started_at DESC))[1] AS subscription_status,
+    coalesce(bool_or(s.status = 'active' AND NOT coalesce(s.is_trial, false)), false) AS has_active_subscription,
+    coalesce(bool_or(s.status = 'trialing' OR (coalesce(s.is_trial, false) AND s.status = 'active')), false) AS on_trial,
+    max(s.started_at) FILTER (WHERE coalesce(s.is_trial, false) OR s.status = 'trialing') AS trial_started_at,
+    min(s.started_at) FILTER (WHERE NOT coalesce(s.is_trial, false) AND s.status <> 'trialing') AS subscribed_at,
+    (array_agg(s.engagement_rating ORDER BY s.started_at DESC) FILTER (WHERE s.engagement_rating IS NOT NULL))[1] AS engagement_rating,
+    max(s.last_seen_at) AS last_seen_at
+  FROM segments.source_subscriptions s
+  WHERE s.customer_id IS NOT NULL AND s.started_at <= as_of
+  GROUP BY s.customer_id
+),
+dl AS (
+  SELECT d.customer_id,
+    count(*)::int AS deals,
+    count(*) FILTER (WHERE d.created_at > as_of - interval '90 days')::int AS deals_90d,
+    count(*) FILTER (WHERE d.state = 'open')::int AS open_deals,
+    count(*) FILTER (WHERE d.state = 'won')::int AS won_deals,
+    count(*) FILTER (WHERE d.state = 'lost')::int AS lost_deals,
+    count(*) FILTER (WHERE d.state = 'lost' AND coalesce(d.updated_at, d.created_at) > as_of - interval '90 days')::int AS lost_deals_90d,
+    max(d.created_at) AS last_deal_at,
+    max(coalesce(d.updated_at, d.created_at)) AS last_deal_update_at,
+    max(coalesce(d.updates_30d, (coalesce(d.updated_at, d.created_at) > as_of - interval '30 days')::int))::int AS deal_updates_30d
+  FROM segments.source_deals d
+  WHERE d.customer_id IS NOT NULL AND d.created_at <= as_of
+  GROUP BY d.customer_id
+),
+ids AS (
+  SELECT o.customer_id FROM o UNION SELECT ct.customer_id FROM ct
+),
+f AS (
+  SELECT ids.customer_id AS id, ct.email, ct.first_name, ct.last_name, ct.opted_in, ct.lead_at,
+    o.first_order_at, o.second_order_at, o.last_order_at,
+    coalesce(o.orders, 0) AS orders, coalesce(o.attempted_orders, 0) AS attempted_orders,
+    coalesce(o.revenue, 0) AS revenue,
+    o.revenue / nullif(o.orders, 0) AS aov,
+    o.order_latency_days,
+    extract(epoch FROM as_of - o.last_order_at)::float8 / 86400 AS days_since_last_order,
+    o.lifecycle,
+    extract(epoch FROM o.first_order_at - ct.lead_at)::float8 / 86400 AS first_order_delay_days,
+    extract(epoch FROM o.second_order_at - o.first_order_at)::float8 / 86400 AS second_order_delay_days,
+    ct.shipping_address, ct.billing_address, o.last_attempted_order_at,
+    coalesce(o.orders_7d, 0) AS orders_7d, coalesce(o.orders_14d, 0) AS orders_14d,
+    coalesce(o.orders_30d, 0) AS orders_30d, coalesce(o.orders_90d, 0) AS orders_90d,
+    coalesce(o.revenue_30d, 0) AS revenue_30d,
+    ev.*, cart.*, sub.*, dl.*
+  FROM ids
+  LEFT JOIN o ON o.customer_id = ids.customer_id
+  LEFT JOIN ct ON ct.customer_id = ids.customer_id
+  LEFT JOIN ev ON ev.customer_id = ids.customer_id
+  LEFT JOIN cart ON cart.customer_id = ids.customer_id
+  LEFT JOIN sub ON sub.customer_id = ids.customer_id
+  LEFT JOIN dl ON dl.customer_id = ids.customer_id
+)
+SELECT f.id, f.email, f.first_name, f.last_name, f.opted_in, f.lead_at,
+  f.first_order_at, f.second_order_at, f.last_order_at, f.orders, f.attempted_orders, f.revenue, f.aov,
+  f.order_latency_days, f.days_since_last_order, f.lifecycle,
+  CASE WHEN f.orders > 0 AND m.mean_aov > 0 THEN @extschema@.value_band(f.aov, m.mean_aov) END,
+  f.first_order_delay_days, f.second_order_delay_days, as_of,
+  f.shipping_address, f.billing_address, f.last_attempted_order_at,
+  f.orders_7d, f.orders_14d, f.orders_30d, f.orders_90d, f.revenue_30d,
+  coalesce(f.product_views_7d, 0), coalesce(f.product_views_14d, 0), coalesce(f.product_views_30d, 0),
+  coalesce(f.cart_adds_7d, 0), coalesce(f.cart_adds_14d, 0),
+  f.last_product_view_at, f.last_cart_add_at, f.last_abandoned_cart_at,
+  coalesce(f.abandoned_carts_7d, 0), coalesce(f.abandoned_carts_14d, 0), f.last_checkout_at,
+  coalesce(f.back_in_stock_requests, 0), f.last_back_in_stock_at,
+  f.last_email_open_at, f.last_email_click_at, greatest(f.last_email_open_at, f.last_email_click_at),
+  f.last_session_at, coalesce(f.sessions_30d, 0),
+  greatest(f.last_email_open_at, f.last_email_click_at, f.last_session_at, f.last_seen_at),
+  f.subscription_status, coalesce(f.has_active_subscription, false), coalesce(f.on_trial, false),
+  f.trial_started_at, f.subscribed_at, f.engagement_rating, f.last_seen_at,
+  coalesce(f.deals, 0), coalesce(f.deals_90d, 0), coalesce(f.open_deals, 0), coalesce(f.won_deals, 0),
+  coalesce(f.lost_deals, 0), coalesce(f.lost_deals_90d, 0), f.last_deal_at, f.last_deal_update_at,
+  f.deal_updates_30d
+FROM f CROSS JOIN (SELECT avg(f2.aov) FILTER (WHERE f2.orders > 0) AS mean_aov FROM f f2) m
+$$;
+COMMENT ON FUNCTION segments.compute_facts(timestamptz) IS
+  'The customer facts query, live, as of a time (what segments.refresh_facts materializes)';
+
+-- A setting of this extension, with a default when unset (loads the library so its settings exist).
+CREATE FUNCTION segments._setting(name text, fallback text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM @extschema@.value_band(1::numeric, 1::numeric);  -- loads the library: defines the settings
+  RETURN coalesce(nullif(current_setting(name, true), ''), fallback);
+END $$;
+
+-- Materializes the facts: one statement that deletes customers gone from the sources and upserts
+-- the rest, so readers keep reading the previous facts until commit. Runs as the extension owner
+-- (source mappings are an administrator's); serialized by an advisory lock.
+CREATE FUNCTION segments.refresh_facts(as_of timestamptz DEFAULT now())
+RETURNS segments.facts_status
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  started timestamptz := clock_timestamp();
+  cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
+  r segments.facts_status;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1885824371, 2);
+  -- After a restore the mapped views are the extension's empty ones: rebuild them.
+  IF EXISTS (SELECT 1 FROM segments.source_map m
+             WHERE obj_description(format('segments.%I', 'source_' || m.kind)::regclass, 'pg_class') LIKE '%not mapped%') THEN
+    PERFORM segments.restore_sources();
+  END IF;
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+         string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
+    INTO cols, sets
+  FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped;
+  EXECUTE format($q$
+    WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1)),
+    del AS (DELETE FROM segments.customers c
+            WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.customer_id = c.customer_id) RETURNING 1),
+    ups AS (INSERT INTO segments.customers AS c (%1$s) SELECT %1$s FROM new
+            ON CONFLICT (customer_id) DO UPDATE SET %2$s
+            RETURNING (xmax = 0) AS inserted)
+    SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
+           (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
+  INTO n_total, n_ins, n_upd, n_del USING as_of;
+  INSERT INTO segments.facts_status AS s (id, refreshed_at, started_at, duration, customers, inserted, updated, deleted)
+  VALUES (1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del)
+  ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at, started_at = excluded.started_at,
+    duration = excluded.duration, customers = excluded.customers, inserted = excluded.inserted,
+    updated = excluded.updated, deleted = excluded.deleted
+  RETURNING * INTO r;
+  RETURN r;
+END $$;
+COMMENT ON FUNCTION segments.refresh_facts(timestamptz) IS
+  'Recomputes segments.customers as of a time (default now()) as a diff; returns counts and duration';
+
+-- Facts older than pg_segments.facts_max_age are refreshed before a segment refresh.
+CREATE FUNCTION segments._ensure_facts() RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE max_age interval := segments._setting('pg_segments.facts_max_age', '10min')::interval;
+        last timestamptz;
+BEGIN
+  IF max_age < interval '0' THEN
+    RETURN false;
+  END IF;
+  SELECT refreshed_at INTO last FROM segments.facts_status;
+  IF last IS NOT NULL AND last >= now() - max_age THEN
+    RETURN false;
+  END IF;
+  PERFORM pg_advisory_xact_lock(1885824371, 2);
+  -- Another session may have refreshed them while we waited.
+  SELECT refreshed_at INTO last FROM segments.facts_status;
+  IF last IS NOT NULL AND last >= now() - max_age THEN
+    RETURN false;
+  END IF;
+  PERFORM segments.refresh_facts(now());
+  RETURN true;
+END $$;
