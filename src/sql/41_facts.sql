@@ -69,7 +69,7 @@ CREATE TABLE segments.customers (
   deal_updates_30d int
 );
 COMMENT ON TABLE segments.customers IS
-  'Customer facts, one row per customer (orders and contacts), as of the last segments.refresh_facts()';
+  'Customer facts, one row per customer found in any source, as of the last segments.refresh_facts()';
 COMMENT ON COLUMN segments.customers.customer_id IS 'The customer''s id in the mapped sources';
 COMMENT ON COLUMN segments.customers.email IS 'From the contacts source';
 COMMENT ON COLUMN segments.customers.opted_in IS 'Opted in to marketing (contacts source)';
@@ -118,7 +118,7 @@ CREATE TABLE segments.facts_status (
 COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
 GRANT SELECT ON segments.facts_status TO PUBLIC;
 
--- The facts query, live, as of a given time (one row per customer in orders or contacts).
+-- The facts query, live, as of a given time (one row per customer in any mapped source).
 CREATE FUNCTION segments.compute_facts(as_of timestamptz DEFAULT now())
 RETURNS SETOF segments.customers
 LANGUAGE sql STABLE AS $$
@@ -234,7 +234,8 @@ dl AS (
   GROUP BY d.customer_id
 ),
 ids AS (
-  SELECT o.customer_id FROM o UNION SELECT ct.customer_id FROM ct
+  SELECT o.customer_id FROM o UNION SELECT ct.customer_id FROM ct UNION SELECT ev.customer_id FROM ev
+  UNION SELECT sub.customer_id FROM sub UNION SELECT dl.customer_id FROM dl
 ),
 f AS (
   SELECT ids.customer_id AS id, ct.email, ct.first_name, ct.last_name, ct.opted_in, ct.lead_at,

@@ -1,0 +1,138 @@
+-- Segment engine: customer facts (segments.customers) against independent plain SQL, and the
+-- event, subscription and deal facts the ready-made segments use, on known data.
+DROP EXTENSION IF EXISTS pg_segments CASCADE;
+CREATE EXTENSION pg_segments;
+SET timezone = 'UTC';
+SET pg_segments.facts_max_age = -1;
+
+-- 300 customers with 0..7 orders each (some cancelled), 250 of them contacts; deterministic.
+CREATE SCHEMA shop;
+CREATE TABLE shop.orders(id serial, customer text, at timestamptz, amount numeric, status text);
+CREATE TABLE shop.contacts(customer text, email text, created timestamptz, opted boolean);
+SELECT setseed(0.42);
+INSERT INTO shop.orders(customer, at, amount, status)
+SELECT 'c' || c, timestamptz '2023-01-01' + (random() * 500) * interval '1 day', round((random() * 200)::numeric, 2),
+       CASE WHEN random() < 0.15 THEN 'cancelled' ELSE 'paid' END
+FROM generate_series(1, 300) c, generate_series(1, 7) k WHERE k <= (c % 8);
+INSERT INTO shop.contacts SELECT 'c' || c, 'c' || c || '@example.com', timestamptz '2022-12-01' + c * interval '1 day', c % 3 = 0
+FROM generate_series(50, 299) c;
+SELECT segments.map_source('orders', 'shop.orders',
+  '{"customer_id": "customer", "order_id": "id", "ordered_at": "at", "amount": "amount", "valid": "status = ''paid''"}');
+SELECT segments.map_source('contacts', 'shop.contacts',
+  '{"customer_id": "customer", "email": "email", "created_at": "created", "opted_in": "opted"}');
+SELECT customers, inserted, updated, deleted FROM segments.refresh_facts('2024-06-01');
+
+-- The same facts in plain SQL (sum, count, (last - first) / (n - 1), row_number for the 2nd order,
+-- the band thresholds from docs/functions.md); compared both ways.
+CREATE TEMP VIEW plain AS
+WITH v AS (SELECT customer, at, amount, row_number() OVER (PARTITION BY customer ORDER BY at) AS nth
+           FROM shop.orders WHERE status = 'paid'),
+o AS (SELECT customer, count(*)::int AS orders, sum(amount) AS revenue, min(at) AS first_at, max(at) AS last_at,
+             min(at) FILTER (WHERE nth = 2) AS second_at,
+             CASE WHEN count(*) > 1 THEN extract(epoch FROM max(at) - min(at)) / 86400 / (count(*) - 1) END AS latency
+      FROM v GROUP BY customer),
+a AS (SELECT customer, count(*)::int AS attempted FROM shop.orders GROUP BY customer),
+ids AS (SELECT customer FROM shop.orders UNION SELECT customer FROM shop.contacts),
+f AS (SELECT ids.customer, ct.email, ct.created AS lead_at, ct.opted, coalesce(o.orders, 0) AS orders,
+             coalesce(a.attempted, 0) AS attempted, coalesce(o.revenue, 0) AS revenue, o.revenue / o.orders AS aov,
+             o.first_at, o.second_at, o.last_at, o.latency,
+             extract(epoch FROM timestamptz '2024-06-01' - o.last_at) / 86400 AS days_since,
+             extract(epoch FROM o.first_at - ct.created) / 86400 AS first_delay,
+             extract(epoch FROM o.second_at - o.first_at) / 86400 AS second_delay
+      FROM ids LEFT JOIN o USING (customer) LEFT JOIN a USING (customer) LEFT JOIN shop.contacts ct USING (customer))
+SELECT f.*, CASE WHEN f.orders = 0 THEN NULL
+                 WHEN f.aov / m.mean < 0.75 THEN 'low' WHEN f.aov / m.mean <= 1.25 THEN 'medium'
+                 WHEN f.aov / m.mean <= 2.5 THEN 'high' ELSE 'very_high' END AS band
+FROM f, (SELECT avg(aov) AS mean FROM f WHERE orders > 0) m;
+
+SELECT count(*) AS customers, count(*) FILTER (WHERE orders = 0) AS without_orders,
+       count(*) FILTER (WHERE email IS NULL) AS without_contact FROM segments.customers;
+SELECT count(*) AS differences FROM (
+  (SELECT customer_id, email, lead_at, opted_in, orders, attempted_orders, revenue, round(aov, 6), first_order_at,
+          second_order_at, last_order_at, round(order_latency_days::numeric, 6), round(days_since_last_order::numeric, 6),
+          round(first_order_delay_days::numeric, 6), round(second_order_delay_days::numeric, 6), value_band::text
+   FROM segments.customers
+   EXCEPT
+   SELECT customer, email, lead_at, opted, orders, attempted, revenue, round(aov, 6), first_at, second_at, last_at,
+          round(latency::numeric, 6), round(days_since::numeric, 6), round(first_delay::numeric, 6),
+          round(second_delay::numeric, 6), band FROM plain)
+  UNION ALL
+  (SELECT customer, email, lead_at, opted, orders, attempted, revenue, round(aov, 6), first_at, second_at, last_at,
+          round(latency::numeric, 6), round(days_since::numeric, 6), round(first_delay::numeric, 6),
+          round(second_delay::numeric, 6), band FROM plain
+   EXCEPT
+   SELECT customer_id, email, lead_at, opted_in, orders, attempted_orders, revenue, round(aov, 6), first_order_at,
+          second_order_at, last_order_at, round(order_latency_days::numeric, 6), round(days_since_last_order::numeric, 6),
+          round(first_order_delay_days::numeric, 6), round(second_order_delay_days::numeric, 6), value_band::text
+   FROM segments.customers)) d;
+-- Life cycle equals the aggregate over the customer's valid orders as of the facts time.
+SELECT count(*) AS lifecycle_differences FROM segments.customers c
+LEFT JOIN (SELECT customer, lifecycle_stage(at, '2024-06-01') AS st FROM shop.orders WHERE status = 'paid' GROUP BY 1) l
+  ON l.customer = c.customer_id
+WHERE c.lifecycle IS DISTINCT FROM l.st;
+SELECT lifecycle, value_band, count(*) FROM segments.customers GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) FILTER (WHERE refreshed_at = '2024-06-01') AS as_of_ok, count(*) FROM segments.customers;
+-- compute_facts is the live form of the same query.
+SELECT count(*) AS live_differences FROM (
+  SELECT * FROM segments.compute_facts('2024-06-01') EXCEPT SELECT * FROM segments.customers) d;
+
+-- A second refresh is a diff: deleted customers go, changed ones are updated, new ones inserted.
+DELETE FROM shop.orders WHERE customer IN ('c1', 'c2');
+INSERT INTO shop.orders(customer, at, amount, status) VALUES ('new1', '2024-05-30', 99, 'paid');
+UPDATE shop.contacts SET email = 'changed@example.com' WHERE customer = 'c100';
+SELECT customers, inserted, updated, deleted FROM segments.refresh_facts('2024-06-01');
+SELECT customer_id, email, orders FROM segments.customers WHERE customer_id IN ('c1', 'c2', 'new1', 'c100') ORDER BY 1;
+SELECT refreshed_at, customers, inserted, deleted, duration > interval '0' AS timed FROM segments.facts_status;
+
+-- Events, subscriptions and deals, as of 2024-06-01 00:00 UTC.
+CREATE TABLE shop.events(customer text, kind text, at timestamptz);
+INSERT INTO shop.events VALUES
+  -- a: browses (3 views in 14 days, 2 in 7 days), no cart, no order
+  ('a', 'product_view', '2024-05-20 12:00'), ('a', 'product_view', '2024-05-28 12:00'), ('a', 'product_view', '2024-05-30 12:00'),
+  -- b: one cart add, no order: abandoned
+  ('b', 'cart_add', '2024-05-30 10:00'),
+  -- c: two adds, then an order within 15 minutes of the last one: not abandoned
+  ('c', 'cart_add', '2024-05-30 10:00'), ('c', 'cart_add', '2024-05-30 10:05'),
+  -- d: add, checkout 30 minutes later: abandoned (then completed); the earlier add was the same cart
+  ('d', 'cart_add', '2024-05-29 09:00'), ('d', 'checkout', '2024-05-29 09:30'), ('d', 'cart_add', '2024-05-12 09:00'),
+  -- e: added 10 minutes before the facts time: not abandoned yet
+  ('e', 'cart_add', '2024-05-31 23:50'),
+  -- f: back in stock, email open and click, session; an event after the facts time is ignored
+  ('f', 'back_in_stock', '2024-05-01 08:00'), ('f', 'email_open', '2024-04-01 08:00'), ('f', 'email_click', '2024-04-15 08:00'),
+  ('f', 'session', '2024-05-20 08:00'), ('f', 'session', '2024-06-02 08:00');
+INSERT INTO shop.orders(customer, at, amount, status) VALUES ('c', '2024-05-30 10:12', 40, 'paid');
+CREATE TABLE shop.subs(customer text, started timestamptz, trial boolean, status text, rating int, seen timestamptz);
+INSERT INTO shop.subs VALUES
+  ('g', '2024-05-20', true, 'trialing', 4, '2024-05-31'),
+  ('h', '2024-03-01', true, 'expired', 2, '2024-03-20'), ('h', '2024-03-31', false, 'active', 5, '2024-04-01'),
+  ('i', '2024-04-01', true, 'expired', 1, '2024-04-02');
+CREATE TABLE shop.deals(customer text, id int, created timestamptz, updated timestamptz, state text, updates int);
+INSERT INTO shop.deals VALUES
+  ('j', 1, '2024-05-01', '2024-05-20', 'open', 3), ('j', 2, '2024-01-01', '2024-01-15', 'won', NULL),
+  ('k', 3, '2024-04-01', '2024-04-10', 'lost', NULL), ('k', 4, '2024-05-25', '2024-05-26', 'open', NULL);
+SELECT segments.map_source('events', 'shop.events', '{"customer_id": "customer", "kind": "kind", "at": "at"}');
+SELECT segments.map_source('subscriptions', 'shop.subs',
+  '{"customer_id": "customer", "started_at": "started", "is_trial": "trial", "status": "status", "engagement_rating": "rating", "last_seen_at": "seen"}');
+SELECT segments.map_source('deals', 'shop.deals',
+  '{"customer_id": "customer", "deal_id": "id", "created_at": "created", "updated_at": "updated", "state": "state", "updates_30d": "updates"}');
+SELECT customers, inserted FROM segments.refresh_facts('2024-06-01');
+\x on
+SELECT customer_id, product_views_7d, product_views_14d, product_views_30d, cart_adds_7d, cart_adds_14d, last_product_view_at,
+       last_cart_add_at, last_abandoned_cart_at, abandoned_carts_7d, abandoned_carts_14d, last_checkout_at, orders_7d
+FROM segments.customers WHERE customer_id IN ('a', 'b', 'c', 'd', 'e') ORDER BY 1;
+SELECT customer_id, back_in_stock_requests, last_back_in_stock_at, last_email_open_at, last_email_click_at,
+       last_campaign_engagement_at, last_session_at, sessions_30d, last_engaged_at
+FROM segments.customers WHERE customer_id = 'f';
+SELECT customer_id, subscription_status, has_active_subscription, on_trial, trial_started_at, subscribed_at,
+       engagement_rating, last_seen_at, last_engaged_at
+FROM segments.customers WHERE customer_id IN ('g', 'h', 'i') ORDER BY 1;
+SELECT customer_id, deals, deals_90d, open_deals, won_deals, lost_deals, lost_deals_90d, last_deal_at,
+       last_deal_update_at, deal_updates_30d
+FROM segments.customers WHERE customer_id IN ('j', 'k') ORDER BY 1;
+\x off
+
+SET client_min_messages = warning;
+DROP EXTENSION pg_segments CASCADE;
+DROP SCHEMA shop CASCADE;
+RESET client_min_messages;
+CREATE EXTENSION pg_segments;
