@@ -3,8 +3,10 @@
 -- the raw tables (not over segments.source_* or segments.customers). All times are relative to
 -- now(); every edge keeps at least a minute of margin, so the few seconds between the facts
 -- refresh and the oracle query do not matter.
+SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_segments CASCADE;
 CREATE EXTENSION pg_segments;
+RESET client_min_messages;
 SET timezone = 'UTC';
 
 CREATE SCHEMA packs_shop;
@@ -31,6 +33,7 @@ INSERT INTO packs_shop.orders (customer, placed_at, total, status) VALUES
   ('e_slip_89', packs_shop.ago('89 days'), 20, 'paid'),
   ('e_slip_91', packs_shop.ago('91 days'), 20, 'paid'),
   ('e_old', packs_shop.ago('400 days'), 35, 'paid'),
+  ('e_medium', packs_shop.ago('60 days'), 180, 'paid'),             -- AOV near the mean AOV
   ('e_orders_only', packs_shop.ago('15 days'), 120, 'paid'),        -- no contact row
   ('e_regular', packs_shop.ago('115 days'), 25, 'paid'), ('e_regular', packs_shop.ago('95 days'), 25, 'paid'),
   ('e_regular', packs_shop.ago('75 days'), 25, 'paid'), ('e_regular', packs_shop.ago('55 days'), 25, 'paid'),
@@ -251,3 +254,71 @@ UNION ALL
 SELECT 'lifecycle_' || lifecycle_stage(placed_at, now()), customer FROM valid GROUP BY customer
 UNION ALL
 SELECT 'lifecycle_value_' || value_band(sum(total) / count(*)) OVER (), customer FROM valid GROUP BY customer;
+
+-- Map the shop (column expressions where its names or encodings differ).
+SELECT segments.map_source('orders', 'packs_shop.orders',
+  '{"customer_id": "customer", "order_id": "order_no::text", "ordered_at": "placed_at", "amount": "total", "valid": "status <> ''cancelled''"}');
+SELECT segments.map_source('contacts', 'packs_shop.people',
+  '{"customer_id": "id", "email": "email", "opted_in": "marketing = ''yes''", "created_at": "signed_up"}');
+SELECT segments.map_source('events', 'packs_shop.events', '{"customer_id": "who", "kind": "what", "at": "at"}');
+SELECT segments.map_source('subscriptions', 'packs_shop.subs',
+  '{"customer_id": "customer", "started_at": "started", "is_trial": "trial", "status": "status", "engagement_rating": "rating", "last_seen_at": "last_seen"}');
+SELECT segments.map_source('deals', 'packs_shop.deals',
+  '{"customer_id": "person", "deal_id": "deal", "created_at": "created", "updated_at": "updated", "state": "stage", "updates_30d": "updates_30d"}');
+SELECT customers FROM segments.refresh_facts();
+
+-- Every pack installs completely (all sources mapped), built at once.
+SELECT p.pack, i.status, count(*) AS segments, sum(cardinality(i.missing_sources)) AS missing
+FROM (VALUES ('ecommerce'), ('payments'), ('crm'), ('lifecycle')) p(pack),
+     LATERAL segments.install_pack(p.pack) i
+GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS installed, count(*) FILTER (WHERE status = 'active') AS active,
+       count(DISTINCT pack) AS packs FROM segments.segments;
+
+-- The oracle's answer, segment by segment (read by hand against the edges above).
+SELECT segment, count(*) AS n, string_agg(customer_id, ' ' ORDER BY customer_id) AS members
+FROM (SELECT DISTINCT segment, customer_id FROM packs_shop.oracle) o GROUP BY segment ORDER BY segment;
+
+-- Engine membership vs oracle, both ways: no rows.
+(SELECT segment, customer_id, 'only in engine' AS diff FROM segments.members
+ EXCEPT SELECT segment, customer_id, 'only in engine' FROM packs_shop.oracle)
+UNION ALL
+(SELECT segment, customer_id, 'only in oracle' FROM packs_shop.oracle
+ EXCEPT SELECT segment, customer_id, 'only in oracle' FROM segments.members)
+ORDER BY 1, 2;
+-- No segment of the packs is empty, and none is everyone (the data set separates them).
+SELECT p.name FROM segments.pack_segments p
+WHERE NOT EXISTS (SELECT FROM segments.members m WHERE m.segment = p.name)
+   OR (SELECT count(*) FROM segments.members m WHERE m.segment = p.name) = (SELECT count(*) FROM segments.customers);
+
+-- The comparison can fail: with a VIP threshold of 999.99 the engine's segment gains e_vip_exact
+-- (exactly 1000), which the oracle (Ortto's "more than $1000") does not have.
+SELECT segment, status FROM segments.install_pack('ecommerce', vip_threshold => 999.99) WHERE status <> 'unchanged';
+SELECT segment, customer_id FROM segments.members
+EXCEPT SELECT segment, customer_id FROM packs_shop.oracle;
+SELECT segment, status FROM segments.install_pack('ecommerce') WHERE status <> 'unchanged';
+
+-- Time moves: a refresh after new activity still matches the oracle. b_one_view views again,
+-- c_abandoned orders, p_trial_rating3 is rated 4, d_updates2 gets a third update.
+INSERT INTO packs_shop.events VALUES ('b_one_view', 'product_view', now() - interval '1 hour');
+INSERT INTO packs_shop.orders (customer, placed_at, total, status) VALUES ('c_abandoned', now() - interval '1 hour', 75, 'paid');
+UPDATE packs_shop.subs SET rating = 4 WHERE customer = 'p_trial_rating3';
+UPDATE packs_shop.deals SET updates_30d = 3 WHERE person = 'd_updates2';
+SELECT customers FROM segments.refresh_facts();
+SELECT count(*) FILTER (WHERE status = 'succeeded') AS refreshed, sum(joined) AS joined, sum("left") AS left
+FROM segments.refresh_all();
+(SELECT segment, customer_id, 'only in engine' AS diff FROM segments.members
+ EXCEPT SELECT segment, customer_id, 'only in engine' FROM packs_shop.oracle)
+UNION ALL
+(SELECT segment, customer_id, 'only in oracle' FROM packs_shop.oracle
+ EXCEPT SELECT segment, customer_id, 'only in oracle' FROM segments.members)
+ORDER BY 1, 2;
+SELECT segment, customer_id, change FROM segments.changes
+WHERE run_id IN (SELECT max(id) FROM segments.runs GROUP BY segment_id) ORDER BY 1, 2;
+
+-- Leave the database as found.
+SET client_min_messages = warning;
+DROP EXTENSION pg_segments CASCADE;
+DROP SCHEMA packs_shop CASCADE;
+CREATE EXTENSION pg_segments;
+RESET client_min_messages;

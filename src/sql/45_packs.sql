@@ -248,7 +248,7 @@ COMMENT ON COLUMN segments.pack_catalog.installed IS 'Whether the segment exists
 -- install_pack: creates (or updates) every segment of a pack whose sources are mapped, through
 -- segments.create_segment; reports one row per segment of the pack.
 CREATE FUNCTION segments.install_pack(pack text, vip_threshold numeric DEFAULT 1000,
-                                      refresh_interval interval DEFAULT '1 day')
+                                      refresh_interval interval DEFAULT '1 day', build boolean DEFAULT true)
 RETURNS TABLE (segment text, status text, segment_id bigint, missing_sources text[])
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_variable
@@ -296,17 +296,23 @@ BEGIN
       ELSE
         segment_id := segments.create_segment(name => d.name, rule => v_rule, query => d.query,
                         description => d.meaning, refresh_interval => install_pack.refresh_interval,
-                        pack => d.pack, required_sources => d.required_sources);
+                        pack => d.pack, required_sources => d.required_sources, build => build);
         status := 'created';
       END IF;
     ELSE
       segment_id := cur.id;
       IF cur.rule IS NOT DISTINCT FROM v_rule AND cur.query IS NOT DISTINCT FROM d.query
-         AND cur.refresh_interval = install_pack.refresh_interval THEN
+         AND cur.refresh_interval = install_pack.refresh_interval
+         AND cur.description IS NOT DISTINCT FROM d.meaning THEN
         status := 'unchanged';
-      ELSE
-        PERFORM segments.alter_segment(d.name, rule => v_rule, query => d.query,
+      ELSIF cur.rule IS NOT DISTINCT FROM v_rule AND cur.query IS NOT DISTINCT FROM d.query THEN
+        -- schedule or wording only: no rebuild
+        PERFORM segments.alter_segment(d.name, description => d.meaning,
                                        refresh_interval => install_pack.refresh_interval);
+        status := 'updated';
+      ELSE
+        PERFORM segments.alter_segment(d.name, rule => v_rule, query => d.query, description => d.meaning,
+                                       refresh_interval => install_pack.refresh_interval, build => build);
         status := 'updated';
       END IF;
     END IF;
@@ -320,5 +326,7 @@ BEGIN
   END IF;
 END
 $fn$;
-COMMENT ON FUNCTION segments.install_pack(text, numeric, interval) IS
+COMMENT ON FUNCTION segments.install_pack(text, numeric, interval, boolean) IS
   'Installs a ready-made pack (ecommerce, payments, crm, lifecycle); idempotent; skips segments whose sources are unmapped and says which';
+
+GRANT SELECT ON segments.pack_segments, segments.pack_catalog TO PUBLIC;
