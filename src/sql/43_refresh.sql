@@ -62,9 +62,9 @@ BEGIN
       HINT = 'Start a new run with segments.start_run().';
   END IF;
   IF wait THEN
-    SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR UPDATE;
+    SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE;
   ELSE
-    SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR UPDATE SKIP LOCKED;
+    SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE SKIP LOCKED;
     IF NOT FOUND AND EXISTS (SELECT 1 FROM segments.segments x WHERE x.id = r.segment_id) THEN
       UPDATE segments.runs x SET status = 'skipped', finished_at = clock_timestamp(),
         message = 'another refresh of this segment was in progress'
