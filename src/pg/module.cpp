@@ -2,6 +2,9 @@
 // registers the background worker launcher.
 #include "pg.h"
 #include "settings.h"
+extern "C" {
+#include "utils/guc.h"
+}
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -19,4 +22,7 @@ void _PG_init(void) {
     pgs::define_engine_settings();  // before define_analytics_settings reserves the prefix
     pgs::define_analytics_settings();
     pgs::worker::define_settings_and_register();
+    // Last, after every pg_segments.* setting is defined: reserving the prefix earlier would discard
+    // postgresql.conf values of settings defined later (with a "removing it" warning).
+    MarkGUCPrefixReserved("pg_segments");
 }

@@ -30,7 +30,6 @@ void define_analytics_settings() {
     DefineCustomRealVariable("pg_segments.typical_latency_days",
                              "Cadence in days assumed for customers with a single order.", nullptr,
                              &typical_latency_days, 90, 0.001, 36500, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-    MarkGUCPrefixReserved("pg_segments");
 }
 
 core::LifecycleRule lifecycle_rule_from_settings() {

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Background worker, normal operation: segments refresh with nobody calling refresh, refresh_now is
+# picked up at once, settings reload on SIGHUP, a broken or slow segment fails alone (recorded, with
+# back-off) while the others keep refreshing, old runs are pruned.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/pg.sh
+source test/lib/worker.sh
+trap pgs_stop EXIT
+pgs_setup
+pgs_start "${PGS_WORKER_CONF[@]}" "pg_segments.refresh_timeout = '2s'"
+
+setup_db
+wait_for 10 "a scheduler serving database postgres" \
+  "SELECT count(*) = 1 FROM segments.worker_status WHERE kind = 'scheduler' AND database = 'postgres' AND state = 'idle'"
+ok "launcher and scheduler run (worker_status)"
+expect "worker_preloaded()" "$(q 'SELECT segments.worker_preloaded()')" t
+expect "worker_serves()" "$(q 'SELECT segments.worker_serves()')" t
+
+# 1. Scheduled refresh with no manual call.
+create_spenders big 100 '1 second'
+wait_for 5 "first refresh of big" "SELECT segments_members = 'c1' FROM (SELECT string_agg(customer_id, ',') segments_members FROM segments.members WHERE segment = 'big') m"
+t0=$(now_s)
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c3', 500)" >/dev/null
+wait_for 5 "c3 to join big after a data change (naptime 1 s)" \
+  "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c3')"
+lag_nap=$(elapsed_since "$t0")
+ok "data change reached membership with no manual call in ${lag_nap}s (naptime 1 s)"
+q "DELETE FROM shop.orders WHERE customer_id = 'c1'" >/dev/null
+wait_for 5 "c1 to leave big" "SELECT NOT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c1')"
+expect "changes of big" "$(q "SELECT string_agg(customer_id || ':' || change, ',' ORDER BY id) FROM segments.changes WHERE segment = 'big'")" \
+  "c1:joined,c3:joined,c1:left"
+expect "worker runs are recorded as trigger worker" \
+  "$(q "SELECT bool_and(trigger = 'worker' AND status = 'succeeded' AND finished_at >= started_at) FROM segments.runs")" t
+
+# 2. SIGHUP: a long nap time takes effect; refresh_now is picked up at once anyway.
+q "ALTER SYSTEM SET pg_segments.naptime = '60s'" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+sleep 1.5   # let the scheduler finish the nap it is in and start the 60 s one
+q "SELECT segments.create_segment('vip', query => 'SELECT customer_id FROM shop.orders WHERE total > 300', refresh_interval => '1 day')" >/dev/null
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c2', 900)" >/dev/null
+sleep 3
+expect "with naptime 60 s nothing refreshes within 3 s (reload applied)" \
+  "$(q "SELECT count(*) FROM segments.members WHERE segment = 'vip' OR customer_id = 'c2'")" 0
+t0=$(now_s)
+expect "refresh_now reports a scheduler to wake" "$(q "SELECT segments.wake_worker()")" t
+q "SELECT segments.refresh_now('vip')" >/dev/null
+wait_for 5 "refresh_now('vip') picked up" "SELECT members = 'c2,c3' FROM (SELECT string_agg(customer_id, ',' ORDER BY customer_id) members FROM segments.members WHERE segment = 'vip') m"
+lag_now=$(elapsed_since "$t0")
+awk -v l="$lag_now" 'BEGIN { exit !(l < 5) }' || fail "refresh_now took ${lag_now}s"
+ok "refresh_now picked up in ${lag_now}s with naptime 60 s"
+# a refresh_now in a transaction that rolls back wakes nobody and refreshes nothing
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c6', 1000)" >/dev/null
+pgs_psql -c "BEGIN" -c "SELECT segments.refresh_now('big')" -c "ROLLBACK" >/dev/null
+sleep 1.5
+expect "rolled-back refresh_now does not refresh" "$(q "SELECT count(*) FROM segments.members WHERE customer_id = 'c6'")" 0
+q "ALTER SYSTEM SET pg_segments.naptime = '1s'" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+q "SELECT segments.wake_worker()" >/dev/null   # ends the 60 s nap
+wait_for 5 "big refreshed again after naptime back to 1 s" \
+  "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c6')"
+ok "naptime back to 1 s"
+
+# 3. A broken segment fails alone, with SQLSTATE, message and back-off; the others keep refreshing.
+q "SELECT segments.create_segment('broken', query => 'SELECT customer_id FROM shop.no_such_table', refresh_interval => '1 second')" >/dev/null
+wait_for 5 "broken segment recorded as failed" \
+  "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'broken' AND r.status = 'failed' AND r.sqlstate = '42P01' AND r.message LIKE '%no_such_table%')"
+expect "broken segment status" "$(q "SELECT status FROM segments.segments WHERE name = 'broken'")" failed
+expect "back-off: broken is not due again at once" "$(q "SELECT next_refresh_at > now() FROM segments.segments WHERE name = 'broken'")" t
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c4', 700)" >/dev/null
+wait_for 5 "big keeps refreshing beside the broken segment" \
+  "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c4')"
+ok "a broken segment fails alone"
+wait_for 5 "worker_status shows the last error" \
+  "SELECT last_error LIKE '%42P01%no_such_table%' AND runs_failed > 0 FROM segments.worker_status WHERE database = 'postgres'"
+ok "worker_status.last_error names the failure"
+q "UPDATE segments.segments SET status = 'paused' WHERE name = 'broken'" >/dev/null
+
+# 4. refresh_timeout: a refresh running longer is cancelled (57014) and recorded; others go on.
+q "SELECT segments.create_segment('sleepy', query => 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(30)) s', refresh_interval => '1 second')" >/dev/null
+wait_for 8 "sleepy cancelled by refresh_timeout" \
+  "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'sleepy' AND r.status = 'failed' AND r.sqlstate = '57014' AND r.message LIKE '%statement timeout%')"
+ok "refresh_timeout cancels a slow refresh and records it"
+expect "membership of the cancelled segment stays the last committed (empty)" "$(q "SELECT count(*) FROM segments.members WHERE segment = 'sleepy'")" 0
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c5', 800)" >/dev/null
+wait_for 8 "big refreshes despite the slow segment" \
+  "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c5')"
+ok "a slow segment does not stop the others"
+q "UPDATE segments.segments SET status = 'paused' WHERE name = 'sleepy'" >/dev/null
+
+# 5. Retention: old runs are pruned when run_retention shrinks (applies at reload).
+before=$(q "SELECT count(*) FROM segments.runs")
+[ "$before" -gt 5 ] || fail "expected several runs before pruning, got $before"
+sleep 1
+q "ALTER SYSTEM SET pg_segments.run_retention = '1s'" >/dev/null
+q "SELECT pg_reload_conf()" >/dev/null
+wait_for 5 "runs older than 1 s pruned" \
+  "SELECT count(*) < $before AND count(*) FILTER (WHERE finished_at < now() - interval '3 s') = 0 FROM segments.runs"
+ok "run_retention prunes old runs"
+
+grep -E "terminated by signal|PANIC|TRAP:" "$PGS_DATA/server.log" && fail "server log shows a crash"
+echo "figures: lag data change -> membership: ${lag_nap}s with naptime 1 s; ${lag_now}s with refresh_now (naptime 60 s)"
