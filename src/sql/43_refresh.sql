@@ -283,7 +283,7 @@ BEGIN
   UPDATE segments.segments g SET refresh_requested_at = now() WHERE g.id = s.id;
   IF to_regprocedure('segments.wake_worker()') IS NOT NULL THEN
     BEGIN
-      EXECUTE 'SELECT true FROM segments.wake_worker()' INTO woke;
+      EXECUTE 'SELECT segments.wake_worker()' INTO woke;
       woke := coalesce(woke, true);
     EXCEPTION WHEN OTHERS THEN
       woke := false;

@@ -49,3 +49,21 @@ COMMENT ON COLUMN segments.worker_status.runs_failed IS 'refreshes that failed s
 COMMENT ON COLUMN segments.worker_status.last_error IS 'last error the scheduler met (which call, segment id, SQLSTATE, message)';
 COMMENT ON COLUMN segments.worker_status.last_error_at IS 'when last_error happened';
 COMMENT ON COLUMN segments.worker_status.refreshing_segment IS 'id of the segment being refreshed now (state refreshing)';
+
+-- Creating a segment where nothing will refresh it on schedule works, but says so (pg_cron's and
+-- TimescaleDB's users' top complaint is jobs that silently never run). Not for
+-- pg_segments.scheduler_enabled = off: switching the worker off is deliberate and visible.
+CREATE FUNCTION segments._warn_unscheduled() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NOT segments.worker_preloaded() THEN
+    RAISE WARNING 'segment "%" will not refresh automatically: pg_segments is not in shared_preload_libraries', NEW.name
+      USING HINT = 'Add pg_segments to shared_preload_libraries and restart the server, or refresh from cron with CALL segments.refresh_due().';
+  ELSIF current_setting('pg_segments.scheduler_enabled')::boolean AND NOT segments.worker_serves() THEN
+    RAISE WARNING 'segment "%" will not refresh automatically: pg_segments.databases does not list database "%"', NEW.name, current_database()
+      USING HINT = 'Add the database to pg_segments.databases and reload the configuration, or refresh from cron with CALL segments.refresh_due().';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER warn_unscheduled AFTER INSERT ON segments.segments
+  FOR EACH ROW EXECUTE FUNCTION segments._warn_unscheduled();

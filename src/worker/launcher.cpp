@@ -30,7 +30,6 @@ char* databases_setting = nullptr;
 int naptime_s = 10;
 bool scheduler_enabled = true;
 int refresh_timeout_ms = 10 * 60 * 1000;
-int run_retention_s = 30 * 24 * 3600;
 
 namespace {
 
@@ -64,10 +63,6 @@ void define_settings() {
                             "and recorded as failed.",
                             "0 means no limit.", &refresh_timeout_ms, 10 * 60 * 1000, 0, INT_MAX, PGC_SIGHUP,
                             GUC_UNIT_MS, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("pg_segments.run_retention",
-                            "How long finished runs stay in segments.runs before the worker prunes them.",
-                            "-1 keeps them forever.", &run_retention_s, 30 * 24 * 3600, -1, INT_MAX, PGC_SIGHUP,
-                            GUC_UNIT_S, nullptr, nullptr, nullptr);
 }
 
 void register_launcher() {

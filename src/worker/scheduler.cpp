@@ -1,7 +1,7 @@
 // The scheduler: one per served database. Every nap time (or at once when woken by
 // segments.wake_worker) it asks the segment engine which segments are due and refreshes each in
 // transactions of its own, through the engine's functions only (ENGINE_CONTRACT.md):
-//   recover_runs() on start, due_segments(), start_run(id, 'worker'), execute_run(run),
+//   recover_runs() on start, due_segments(), start_run(id, 'worker' or 'refresh_now'), execute_run(run),
 //   fail_run(run, sqlstate, message) after a failed execute_run, prune_runs() now and then.
 // A failing or slow refresh rolls back alone (membership stays the last committed one), is recorded
 // with fail_run in a fresh transaction, and never delays the other segments for longer than
@@ -160,7 +160,10 @@ void refresh_segment(int64 segment_id) {
     Outcome o;
     Oid int8_type[1] = {INT8OID};
     Datum seg_arg[1] = {Int64GetDatum(segment_id)};
-    unit_of_work("SELECT segments.start_run($1, 'worker')", 1, int8_type, seg_arg, 0, &o);
+    // The run's trigger says whether a refresh_now request or the schedule caused it.
+    unit_of_work("SELECT segments.start_run(s.id, CASE WHEN s.refresh_requested_at IS NOT NULL "
+                 "THEN 'refresh_now' ELSE 'worker' END) FROM segments.segments s WHERE s.id = $1",
+                 1, int8_type, seg_arg, 0, &o);
     if (!o.ok) {
         record_error("start_run", segment_id, &o);
         return;
@@ -309,7 +312,7 @@ void pgs_scheduler_main(Datum arg) {
             }
             if (recovered) run_pass();
             TimestampTz now = GetCurrentTimestamp();
-            if (recovered && run_retention_s >= 0 &&
+            if (recovered &&
                 (last_prune == 0 || settings_reloaded ||
                  TimestampDifferenceExceeds(last_prune, now, prune_every_ms))) {
                 Outcome o;

@@ -18,7 +18,6 @@ extern char* databases_setting;     // pg_segments.databases
 extern int naptime_s;               // pg_segments.naptime
 extern bool scheduler_enabled;      // pg_segments.scheduler_enabled
 extern int refresh_timeout_ms;      // pg_segments.refresh_timeout
-extern int run_retention_s;         // pg_segments.run_retention (read by segments.prune_runs)
 
 // What a scheduler is doing, as segments.worker_status shows it.
 enum SchedulerState : int {

@@ -49,6 +49,10 @@ runs_b=$(PGS_DB=shop_b q "SELECT count(*) FROM segments.runs")
 sleep 2.5
 expect "shop_b is not refreshed while unlisted" "$(PGS_DB=shop_b q "SELECT count(*) FROM segments.runs")" "$runs_b"
 expect "wake_worker in an unserved database returns false" "$(PGS_DB=shop_b q "SELECT segments.wake_worker()")" f
+warn=$(PGS_DB=shop_b pgs_psql -c "SELECT segments.create_segment('unlisted', rule => 'true')" 2>&1 >/dev/null)
+[[ "$warn" == *'WARNING:  segment "unlisted" will not refresh automatically: pg_segments.databases does not list database "shop_b"'* ]] \
+  || fail "no warning creating a segment in an unlisted database: $warn"
+ok "creating a segment in an unlisted database warns"
 q "ALTER SYSTEM RESET pg_segments.databases" >/dev/null
 q "SELECT pg_reload_conf()" >/dev/null
 wait_for 10 "all four served again" "SELECT count(*) = 4 FROM segments.worker_status WHERE kind = 'scheduler' AND pid IS NOT NULL"
@@ -71,7 +75,7 @@ wait_for 10 "schedulers back after enabling" "SELECT count(*) = 4 FROM segments.
 ok "scheduler_enabled switches the worker off and on"
 
 # 5. DROP EXTENSION while a refresh runs in shop_b: waits for that refresh, no crash, then idles.
-PGS_DB=shop_b q "SELECT segments.create_segment('slow', query => 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s', refresh_interval => '1 second')" >/dev/null
+PGS_DB=shop_b create_unbuilt slow 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s' '1 second' 
 wait_for 10 "shop_b refreshing slow" "SELECT state = 'refreshing' FROM segments.worker_status WHERE database = 'shop_b'"
 sched_b=$(scheduler_pid shop_b)
 t0=$(now_s)
@@ -83,7 +87,7 @@ wait_for 5 "shop_b scheduler idles without the extension" \
 ok "the scheduler of shop_b survived DROP EXTENSION and idles"
 
 # 6. DROP DATABASE while its scheduler runs (here: in the middle of a refresh).
-PGS_DB=shop_a q "SELECT segments.create_segment('slow', query => 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s', refresh_interval => '1 second')" >/dev/null
+PGS_DB=shop_a create_unbuilt slow 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s' '1 second' 
 wait_for 10 "shop_a refreshing slow" "SELECT state = 'refreshing' FROM segments.worker_status WHERE database = 'shop_a'"
 t0=$(now_s)
 timeout 30 "$PGS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE shop_a" \
@@ -110,3 +114,8 @@ expect "worker_serves() without preload" "$(q "SELECT segments.worker_serves()")
 expect "wake_worker() without preload" "$(q "SELECT segments.wake_worker()")" f
 expect "worker_status without preload" "$(q "SELECT count(*) FROM segments.worker_status")" 0
 expect "no pg_segments process" "$(q "SELECT count(*) FROM pg_stat_activity WHERE backend_type LIKE 'pg_segments%'")" 0
+warn=$(pgs_psql -c "SELECT segments.create_segment('unscheduled', rule => 'true')" 2>&1 >/dev/null)
+[[ "$warn" == *'WARNING:  segment "unscheduled" will not refresh automatically: pg_segments is not in shared_preload_libraries'*'HINT:'* ]] \
+  || fail "no warning creating a segment without shared_preload_libraries: $warn"
+expect "the segment is created all the same" "$(q "SELECT count(*) FROM segments.segments WHERE name = 'unscheduled'")" 1
+ok "creating a segment without shared_preload_libraries works and warns"

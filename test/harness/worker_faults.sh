@@ -38,7 +38,7 @@ wait_for 10 "a scheduler after the launcher restart" \
 ok "the new launcher restarts schedulers"
 
 # 3. pg_cancel_backend during a refresh: recorded as failed (57014), retried later.
-q "SELECT segments.create_segment('slow', query => 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s WHERE total > 100', refresh_interval => '1 second')" >/dev/null
+create_unbuilt slow 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s WHERE total > 100' '1 second' 
 wait_for 10 "slow refreshing" "SELECT state = 'refreshing' AND refreshing_segment = (SELECT id FROM segments.segments WHERE name = 'slow') FROM segments.worker_status WHERE database = 'postgres'"
 q "SELECT pg_cancel_backend($(scheduler_pid))" >/dev/null
 wait_for 5 "cancelled run recorded" \

@@ -30,23 +30,26 @@ q "DELETE FROM shop.orders WHERE customer_id = 'c1'" >/dev/null
 wait_for 5 "c1 to leave big" "SELECT NOT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c1')"
 expect "changes of big" "$(q "SELECT string_agg(customer_id || ':' || change, ',' ORDER BY id) FROM segments.changes WHERE segment = 'big'")" \
   "c1:joined,c3:joined,c1:left"
-expect "worker runs are recorded as trigger worker" \
-  "$(q "SELECT bool_and(trigger = 'worker' AND status = 'succeeded' AND finished_at >= started_at) FROM segments.runs")" t
+expect "the first run was create_segment's, the others the worker's" \
+  "$(q "SELECT string_agg(DISTINCT trigger, ',') || ':' || bool_and(status = 'succeeded' AND finished_at >= started_at) FROM segments.runs")" "create,worker:true"
 
 # 2. SIGHUP: a long nap time takes effect; refresh_now is picked up at once anyway.
 q "ALTER SYSTEM SET pg_segments.naptime = '60s'" >/dev/null
 q "SELECT pg_reload_conf()" >/dev/null
 sleep 1.5   # let the scheduler finish the nap it is in and start the 60 s one
 q "SELECT segments.create_segment('vip', query => 'SELECT customer_id FROM shop.orders WHERE total > 300', refresh_interval => '1 day')" >/dev/null
+expect "vip built at creation" "$(members vip)" "c3"
 q "INSERT INTO shop.orders (customer_id, total) VALUES ('c2', 900)" >/dev/null
 sleep 3
 expect "with naptime 60 s nothing refreshes within 3 s (reload applied)" \
-  "$(q "SELECT count(*) FROM segments.members WHERE segment = 'vip' OR customer_id = 'c2'")" 0
+  "$(q "SELECT count(*) FROM segments.members WHERE customer_id = 'c2'")" 0
 t0=$(now_s)
 expect "refresh_now reports a scheduler to wake" "$(q "SELECT segments.wake_worker()")" t
 q "SELECT segments.refresh_now('vip')" >/dev/null
 wait_for 5 "refresh_now('vip') picked up" "SELECT members = 'c2,c3' FROM (SELECT string_agg(customer_id, ',' ORDER BY customer_id) members FROM segments.members WHERE segment = 'vip') m"
 lag_now=$(elapsed_since "$t0")
+expect "the run is recorded as trigger refresh_now" \
+  "$(q "SELECT trigger FROM segments.runs WHERE segment_id = (SELECT id FROM segments.segments WHERE name = 'vip') ORDER BY id DESC LIMIT 1")" refresh_now
 awk -v l="$lag_now" 'BEGIN { exit !(l < 5) }' || fail "refresh_now took ${lag_now}s"
 ok "refresh_now picked up in ${lag_now}s with naptime 60 s"
 # a refresh_now in a transaction that rolls back wakes nobody and refreshes nothing
@@ -61,10 +64,16 @@ wait_for 5 "big refreshed again after naptime back to 1 s" \
   "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c6')"
 ok "naptime back to 1 s"
 
-# 3. A broken segment fails alone, with SQLSTATE, message and back-off; the others keep refreshing.
-q "SELECT segments.create_segment('broken', query => 'SELECT customer_id FROM shop.no_such_table', refresh_interval => '1 second')" >/dev/null
+# 3. A segment that breaks (here: division by zero once a 13 arrives) fails alone, with SQLSTATE,
+#    message and back-off, keeping its last good membership; the others keep refreshing.
+create_spenders broken_base 0 '1 second'
+q "SELECT segments.create_segment('broken', query => 'SELECT customer_id FROM shop.orders WHERE 100 / (total - 13) > 0', refresh_interval => '1 second')" >/dev/null
+broken_before=$(members broken)
+[ -n "$broken_before" ] || fail "broken has no members before it breaks"
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c13', 13)" >/dev/null
 wait_for 5 "broken segment recorded as failed" \
-  "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'broken' AND r.status = 'failed' AND r.sqlstate = '42P01' AND r.message LIKE '%no_such_table%')"
+  "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'broken' AND r.status = 'failed' AND r.sqlstate = '22012' AND r.message LIKE '%division by zero%')"
+expect "broken keeps its last good membership" "$(members broken)" "$broken_before"
 expect "broken segment status" "$(q "SELECT status FROM segments.segments WHERE name = 'broken'")" failed
 expect "back-off: broken is not due again at once" "$(q "SELECT next_refresh_at > now() FROM segments.segments WHERE name = 'broken'")" t
 q "INSERT INTO shop.orders (customer_id, total) VALUES ('c4', 700)" >/dev/null
@@ -72,12 +81,13 @@ wait_for 5 "big keeps refreshing beside the broken segment" \
   "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c4')"
 ok "a broken segment fails alone"
 wait_for 5 "worker_status shows the last error" \
-  "SELECT last_error LIKE '%42P01%no_such_table%' AND runs_failed > 0 FROM segments.worker_status WHERE database = 'postgres'"
+  "SELECT last_error LIKE '%22012%division by zero%' AND runs_failed > 0 FROM segments.worker_status WHERE database = 'postgres'"
 ok "worker_status.last_error names the failure"
-q "UPDATE segments.segments SET status = 'paused' WHERE name = 'broken'" >/dev/null
+q "SELECT segments.deactivate_segment('broken')" >/dev/null
+wait_for 5 "broken_base with c13 (it keeps refreshing)" "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'broken_base' AND customer_id = 'c13')"
 
 # 4. refresh_timeout: a refresh running longer is cancelled (57014) and recorded; others go on.
-q "SELECT segments.create_segment('sleepy', query => 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(30)) s', refresh_interval => '1 second')" >/dev/null
+create_unbuilt sleepy 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(30)) s' '1 second' 
 wait_for 8 "sleepy cancelled by refresh_timeout" \
   "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'sleepy' AND r.status = 'failed' AND r.sqlstate = '57014' AND r.message LIKE '%statement timeout%')"
 ok "refresh_timeout cancels a slow refresh and records it"
@@ -86,7 +96,7 @@ q "INSERT INTO shop.orders (customer_id, total) VALUES ('c5', 800)" >/dev/null
 wait_for 8 "big refreshes despite the slow segment" \
   "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c5')"
 ok "a slow segment does not stop the others"
-q "UPDATE segments.segments SET status = 'paused' WHERE name = 'sleepy'" >/dev/null
+q "SELECT segments.deactivate_segment('sleepy')" >/dev/null
 
 # 5. Retention: old runs are pruned when run_retention shrinks (applies at reload).
 before=$(q "SELECT count(*) FROM segments.runs")

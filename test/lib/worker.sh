@@ -44,10 +44,9 @@ expect() {
 
 scheduler_pid() { q "SELECT pid FROM segments.worker_status WHERE kind = 'scheduler' AND database = '${1:-postgres}'"; }
 
-# The engine's functions (stub until the engine lands) plus a tiny shop in database ${PGS_DB:-postgres}.
+# The extension plus a tiny shop in database ${PGS_DB:-postgres}. Segments are queries over it.
 setup_db() {
   pgs_psql -c "CREATE EXTENSION IF NOT EXISTS pg_segments" >/dev/null
-  pgs_psql -f "$PGS_REPO/test/harness/worker_engine_stub.sql" >/dev/null
   pgs_psql >/dev/null <<'SQL'
 CREATE SCHEMA shop;
 CREATE TABLE shop.orders (order_id serial PRIMARY KEY, customer_id text NOT NULL, total numeric NOT NULL);
@@ -55,9 +54,15 @@ INSERT INTO shop.orders (customer_id, total) VALUES ('c1', 200), ('c2', 50), ('c
 SQL
 }
 
-# big_spenders NAME THRESHOLD INTERVAL: a segment of customers with an order above THRESHOLD.
+# create_spenders NAME THRESHOLD INTERVAL: a segment of customers with an order above THRESHOLD
+# (built at once by create_segment).
 create_spenders() {
   q "SELECT segments.create_segment('$1', query => 'SELECT customer_id FROM shop.orders WHERE total > $2', refresh_interval => '$3')" >/dev/null
+}
+
+# create_unbuilt NAME QUERY INTERVAL: a segment left for the worker to build (due at once).
+create_unbuilt() {
+  q "SELECT segments.create_segment('$1', query => \$q\$$2\$q\$, refresh_interval => '$3', build => false)" >/dev/null
 }
 
 members() { q "SELECT coalesce(string_agg(customer_id, ',' ORDER BY customer_id), '') FROM segments.members WHERE segment = '$1'"; }
