@@ -47,6 +47,33 @@ SELECT count(*) AS rows, count(DISTINCT period_start) AS periods,
        max(period_end) = (SELECT today FROM days) AS ends_at_to
 FROM segments.new_returning_lapsed_series((SELECT today - interval '100 days' FROM days), (SELECT today FROM days), '30 days') x;
 
+-- lifecycle_stage_before (window function) is lifecycle_stage over the earlier orders at each order's
+-- time, for every order, with the default and with other thresholds; NULLs are skipped.
+CREATE TEMP TABLE before_check AS
+SELECT o.customer, o.created_at,
+       lifecycle_stage_before(o.created_at) OVER (PARTITION BY o.customer ORDER BY o.created_at, o.id) AS fast,
+       (SELECT lifecycle_stage(p.created_at, o.created_at) FROM valid_orders p
+        WHERE p.customer = o.customer AND (p.created_at, p.id) < (o.created_at, o.id)) AS slow
+FROM valid_orders o;
+SET pg_segments.lifecycle_lost_sigmas = 1.5;
+SET pg_segments.typical_latency_days = 40;
+INSERT INTO before_check
+SELECT o.customer, o.created_at,
+       lifecycle_stage_before(o.created_at) OVER (PARTITION BY o.customer ORDER BY o.created_at, o.id),
+       (SELECT lifecycle_stage(p.created_at, o.created_at) FROM valid_orders p
+        WHERE p.customer = o.customer AND (p.created_at, p.id) < (o.created_at, o.id))
+FROM valid_orders o;
+RESET pg_segments.lifecycle_lost_sigmas;
+RESET pg_segments.typical_latency_days;
+SELECT count(*) AS orders, count(*) FILTER (WHERE fast IS DISTINCT FROM slow) AS differing,
+       count(*) FILTER (WHERE fast IS NULL) AS first_orders, count(DISTINCT fast) AS stages
+FROM before_check;
+SELECT t, lifecycle_stage_before(t) OVER (ORDER BY n) AS stage
+FROM (VALUES (1, '2024-01-01'::timestamptz), (2, NULL), (3, '2024-01-11'), (4, '2024-01-11'), (5, '2024-09-01')) v(n, t);
+SELECT pg_temp.error_of($q$SELECT lifecycle_stage_before(t) OVER (ORDER BY n DESC)
+  FROM (VALUES (1, '2024-01-01'::timestamptz), (2, '2024-02-01')) v(n, t)$q$) AS unordered,
+       pg_temp.error_of($q$SELECT lifecycle_stage_before('infinity'::timestamptz) OVER ()$q$) AS infinite;
+
 -- Customer events: the orders behind them, against an oracle with correlated subqueries.
 CREATE TEMP TABLE ev AS
 SELECT * FROM segments.customer_event_orders((SELECT today - interval '150 days' FROM days), (SELECT today FROM days));

@@ -385,6 +385,11 @@ COMMENT ON FUNCTION segments.new_returning_lapsed_series(timestamptz, timestampt
 -- Customer events
 -- ---------------------------------------------------------------------------------------------
 
+CREATE FUNCTION @extschema@.lifecycle_stage_before(ordered_at timestamptz) RETURNS @extschema@.lifecycle
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_stage_before' LANGUAGE C WINDOW STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lifecycle_stage_before(timestamptz) IS
+  'Window function over (PARTITION BY customer ORDER BY ordered_at): the life-cycle stage just before each order, from the earlier rows, judged at the order''s time (NULL for the first)';
+
 CREATE FUNCTION segments.customer_event_orders(from_at timestamptz, to_at timestamptz)
 RETURNS TABLE(customer_id text, order_id text, ordered_at timestamptz, amount numeric,
               order_number bigint, stage_before @extschema@.lifecycle)
@@ -395,38 +400,16 @@ BEGIN
   WITH cust AS (  -- customers with a valid order in range
     SELECT DISTINCT o.customer_id FROM segments.source_orders o
     WHERE o.valid AND o.customer_id IS NOT NULL AND o.ordered_at >= from_at AND o.ordered_at < to_at),
-  hist AS MATERIALIZED (  -- their valid orders up to the end of the range, numbered
-    SELECT o.customer_id, o.order_id, o.ordered_at, o.amount,
-           row_number() OVER (PARTITION BY o.customer_id ORDER BY o.ordered_at, o.order_id) AS n
+  hist AS (  -- their valid orders up to the end of the range: number, and the stage just before
+    SELECT o.customer_id, o.order_id, o.ordered_at, o.amount, row_number() OVER w AS n,
+           @extschema@.lifecycle_stage_before(o.ordered_at) OVER w AS st
     FROM segments.source_orders o JOIN cust USING (customer_id)
-    WHERE o.valid AND o.ordered_at < to_at),
-  ev AS (SELECT h.* FROM hist h WHERE h.ordered_at >= from_at),
-  stage AS (  -- the stage just before each event order, from the orders before it
-    SELECT ev.customer_id, ev.n, @extschema@.lifecycle_stage(p.ordered_at, ev.ordered_at) AS st
-    FROM ev JOIN hist p ON p.customer_id = ev.customer_id AND p.n < ev.n
-    GROUP BY ev.customer_id, ev.n, ev.ordered_at)
-  SELECT ev.customer_id, ev.order_id, ev.ordered_at, ev.amount, ev.n, stage.st
-  FROM ev LEFT JOIN stage ON stage.customer_id = ev.customer_id AND stage.n = ev.n;
+    WHERE o.valid AND o.ordered_at < to_at
+    WINDOW w AS (PARTITION BY o.customer_id ORDER BY o.ordered_at, o.order_id))
+  SELECT h.customer_id, h.order_id, h.ordered_at, h.amount, h.n, h.st FROM hist h WHERE h.ordered_at >= from_at;
 END $$;
 COMMENT ON FUNCTION segments.customer_event_orders(timestamptz, timestamptz) IS
   'Valid orders placed in [from_at, to_at) with the order''s number in the customer''s history and the customer''s life-cycle stage just before it';
-
-CREATE FUNCTION segments._insights_event_metrics(from_at timestamptz, to_at timestamptz)
-RETURNS TABLE(metric_order int, metric text, customers bigint, orders bigint, revenue numeric)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  WITH e AS (SELECT * FROM segments.customer_event_orders(from_at, to_at))
-  SELECT m.n, m.metric, count(DISTINCT e.customer_id), count(e.customer_id), coalesce(sum(e.amount), 0)
-  FROM (VALUES (1, 'unique_customers'), (2, 'customers_gained'), (3, 'placed_second_order'),
-               (4, 'won_back'), (5, 'saved')) m(n, metric)
-  LEFT JOIN e ON CASE m.metric WHEN 'unique_customers' THEN true
-                               WHEN 'customers_gained' THEN e.order_number = 1
-                               WHEN 'placed_second_order' THEN e.order_number = 2
-                               WHEN 'won_back' THEN e.stage_before = 'lost'
-                               ELSE e.stage_before = 'slipping_away' END
-  GROUP BY m.n, m.metric
-$$;
-COMMENT ON FUNCTION segments._insights_event_metrics(timestamptz, timestamptz) IS
-  'Internal: the five customer-event metrics for one range';
 
 CREATE FUNCTION segments.customer_events(from_at timestamptz, to_at timestamptz,
   compare_from timestamptz DEFAULT NULL, compare_to timestamptz DEFAULT NULL)
@@ -446,11 +429,31 @@ BEGIN
   END IF;
   PERFORM segments._insights_check_range(compare_from, compare_to, 'customer events comparison range');
   RETURN QUERY
-  SELECT a.metric, a.metric_order, a.customers, a.orders, a.revenue, b.customers, b.orders, b.revenue,
-         a.customers - b.customers, round((a.customers - b.customers)::numeric / nullif(b.customers, 0), 4)
-  FROM segments._insights_event_metrics(from_at, to_at) a
-  JOIN segments._insights_event_metrics(compare_from, compare_to) b USING (metric_order)
-  ORDER BY a.metric_order;
+  WITH e AS (  -- one pass over both ranges: numbers and stages do not depend on the range
+    SELECT x.*, x.ordered_at >= from_at AND x.ordered_at < to_at AS in_a,
+           x.ordered_at >= compare_from AND x.ordered_at < compare_to AS in_b
+    FROM segments.customer_event_orders(least(from_at, compare_from), greatest(to_at, compare_to)) x),
+  tagged AS (  -- one row per (metric, event order): 1 unique, 2 gained, 3 second order, 4 won back, 5 saved
+    SELECT t.n, e.customer_id, e.amount, e.in_a, e.in_b
+    FROM e CROSS JOIN LATERAL unnest(array_remove(ARRAY[1,
+      CASE WHEN e.order_number = 1 THEN 2 END, CASE WHEN e.order_number = 2 THEN 3 END,
+      CASE WHEN e.stage_before = 'lost' THEN 4 END, CASE WHEN e.stage_before = 'slipping_away' THEN 5 END], NULL)) t(n)
+    WHERE e.in_a OR e.in_b),
+  per AS (
+    SELECT t.n, t.customer_id, count(*) FILTER (WHERE t.in_a) AS oa, sum(t.amount) FILTER (WHERE t.in_a) AS ra,
+           count(*) FILTER (WHERE t.in_b) AS ob, sum(t.amount) FILTER (WHERE t.in_b) AS rb
+    FROM tagged t GROUP BY t.n, t.customer_id),
+  m AS (
+    SELECT k.n, k.metric, count(*) FILTER (WHERE p.oa > 0) AS ca, coalesce(sum(p.oa), 0)::bigint AS oa,
+           coalesce(sum(p.ra), 0) AS ra, count(*) FILTER (WHERE p.ob > 0) AS cb,
+           coalesce(sum(p.ob), 0)::bigint AS ob, coalesce(sum(p.rb), 0) AS rb
+    FROM (VALUES (1, 'unique_customers'), (2, 'customers_gained'), (3, 'placed_second_order'),
+                 (4, 'won_back'), (5, 'saved')) k(n, metric)
+    LEFT JOIN per p ON p.n = k.n
+    GROUP BY k.n, k.metric)
+  SELECT m.metric, m.n, m.ca, m.oa, m.ra, m.cb, m.ob, m.rb, m.ca - m.cb,
+         round((m.ca - m.cb)::numeric / nullif(m.cb, 0), 4)
+  FROM m ORDER BY m.n;
 END $$;
 COMMENT ON FUNCTION segments.customer_events(timestamptz, timestamptz, timestamptz, timestamptz) IS
   'Ometria customer events in [from_at, to_at) against a comparison range (default: the equally long range before): unique customers, customers gained, placed second order, won back (ordered while lost), saved (ordered while slipping away)';
