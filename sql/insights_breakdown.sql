@@ -1,6 +1,6 @@
 -- Breakdown (Ometria's fifteen fields) and dimension matrix, each checked against plain SQL over
 -- the shop's own tables; matrix cells turned into segments.
-\ir insights_data.psql
+\i sql/insights_data.psql
 
 -- Oracle: one row per contact or customer, computed from ins.* directly (not from segments.customers).
 CREATE TEMP TABLE oracle AS
@@ -111,9 +111,9 @@ SELECT (SELECT count(*) FROM (SELECT row_value, column_value, contacts FROM segm
                               EXCEPT SELECT stage, engagement, count(*) FROM eng GROUP BY 1, 2) d) AS only_function,
        (SELECT count(*) FROM (SELECT stage, engagement, count(*) FROM eng GROUP BY 1, 2
                               EXCEPT SELECT row_value, column_value, contacts FROM segments.dimension_matrix('lifecycle', 'email_engagement')) d) AS only_oracle;
--- The per-customer function agrees with the set-based matrix.
-SELECT count(*) AS disagreeing FROM segments.customers c JOIN eng ON eng.id = c.customer_id
-WHERE segments.email_engagement(c.customer_id, c.opted_in) <> eng.engagement;
+-- segments.email_engagement() (which the matrix and the rules read) agrees with the oracle per customer.
+SELECT count(*) AS customers, count(*) FILTER (WHERE e.engagement IS DISTINCT FROM eng.engagement) AS disagreeing
+FROM segments.email_engagement() e FULL JOIN eng ON eng.id = e.customer_id;
 
 -- Value band x frequency: every combination of seen values, zeros included.
 SELECT count(*) AS cells, count(*) FILTER (WHERE contacts = 0) AS empty_cells,
@@ -160,7 +160,10 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
 ) v(q);
 SELECT count(*) AS orders_still_there FROM ins.orders;
 
+-- Leave a fresh extension and no tables behind.
 DISCARD TEMP;
+SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA ins CASCADE;
 CREATE EXTENSION pg_segments;
+RESET client_min_messages;

@@ -1,6 +1,6 @@
 -- Life cycle on past dates, new vs returning vs lapsed, customer events (with products) and cohorts,
 -- each checked against plain SQL over the shop's own tables.
-\ir insights_data.psql
+\i sql/insights_data.psql
 CREATE TEMP VIEW valid_orders AS SELECT * FROM ins.orders WHERE status <> 'cancelled';
 CREATE TEMP TABLE days AS SELECT date_trunc('day', now()) AS today;
 
@@ -174,7 +174,10 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.cohorts('fortnight')$q$)
 ) v(q);
 
+-- Leave a fresh extension and no tables behind.
 DISCARD TEMP;
+SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA ins CASCADE;
 CREATE EXTENSION pg_segments;
+RESET client_min_messages;

@@ -1,6 +1,6 @@
 -- Membership on a past moment, replayed from the change log, against snapshots taken at the time;
 -- pairwise overlap of segments against plain set operations.
-\ir insights_data.psql
+\i sql/insights_data.psql
 
 SELECT segments.create_segment('ins_loyal', rule => 'orders >= 5') > 0 AS created;
 CREATE TEMP TABLE snap(step int, at timestamptz, customer_id text);
@@ -15,14 +15,14 @@ INSERT INTO ins.orders SELECT 'extra' || k || customer, customer, now() - interv
 FROM (SELECT customer FROM ins.orders WHERE status <> 'cancelled' AND customer NOT IN (SELECT customer FROM movers)
       GROUP BY customer HAVING count(*) = 4 ORDER BY customer LIMIT 5) c,
      generate_series(1, 2) k;
-SELECT segments.refresh_facts();
-SELECT segments.refresh('ins_loyal');
+SELECT 1 AS refreshed FROM segments.refresh_facts();
+SELECT status FROM segments.refresh('ins_loyal');
 INSERT INTO snap SELECT 2, statement_timestamp(), customer_id FROM segments.members WHERE segment = 'ins_loyal';
 -- Step 3: the cancelled orders come back (those customers rejoin); the extra orders are cancelled.
 UPDATE ins.orders SET status = 'paid' WHERE id IN (SELECT order_id FROM movers);
 UPDATE ins.orders SET status = 'cancelled' WHERE id LIKE 'extra%';
-SELECT segments.refresh_facts();
-SELECT segments.refresh('ins_loyal');
+SELECT 1 AS refreshed FROM segments.refresh_facts();
+SELECT status FROM segments.refresh('ins_loyal');
 INSERT INTO snap SELECT 3, statement_timestamp(), customer_id FROM segments.members WHERE segment = 'ins_loyal';
 
 SELECT step, count(*) AS members FROM snap GROUP BY step ORDER BY step;
@@ -65,7 +65,10 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.overlap(ARRAY['ins_loyal', 'nope'])$q$)
 ) v(q);
 
+-- Leave a fresh extension and no tables behind.
 DISCARD TEMP;
+SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA ins CASCADE;
 CREATE EXTENSION pg_segments;
+RESET client_min_messages;

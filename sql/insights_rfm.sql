@@ -1,6 +1,6 @@
 -- RFM: quantile scores against an oracle built from percentile_disc cut points over the shop's own
 -- tables; settable cut points; the named groups.
-\ir insights_data.psql
+\i sql/insights_data.psql
 
 -- Oracle: per customer with a valid order, recency (days before the facts refresh), frequency, monetary.
 CREATE TEMP TABLE rfm_in AS
@@ -67,7 +67,10 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.rfm(3, recency_cuts => '{10,NULL}')$q$)
 ) v(q);
 
+-- Leave a fresh extension and no tables behind.
 DISCARD TEMP;
+SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA ins CASCADE;
 CREATE EXTENSION pg_segments;
+RESET client_min_messages;

@@ -48,29 +48,34 @@ COMMENT ON FUNCTION segments._insights_check_range(timestamptz, timestamptz, tex
 -- Email engagement
 -- ---------------------------------------------------------------------------------------------
 
+-- SQL-standard bodies (RETURN ...) are parsed once, at creation, and are inlined into the calling
+-- query: no per-row function call.
 CREATE FUNCTION segments.email_engagement_level(opted_in boolean, last_open_at timestamptz,
                                                 last_click_at timestamptz, as_of timestamptz)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
     WHEN opted_in IS FALSE THEN 'unsubscribed'
     WHEN last_click_at > as_of - interval '30 days' THEN 'high'
     WHEN last_click_at > as_of - interval '90 days' OR last_open_at > as_of - interval '30 days' THEN 'medium'
     WHEN last_open_at > as_of - interval '90 days' THEN 'low'
-    ELSE 'none' END
-$$;
+    ELSE 'none' END;
 COMMENT ON FUNCTION segments.email_engagement_level(boolean, timestamptz, timestamptz, timestamptz) IS
   'Email engagement bucket from the last open and click before as_of: unsubscribed (opted out), high (click in 30 days), medium (click in 90 or open in 30 days), low (open in 90 days), none';
 
-CREATE FUNCTION segments.email_engagement(customer_id text, opted_in boolean, as_of timestamptz DEFAULT now())
-RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT segments.email_engagement_level(opted_in,
-           max(e.at) FILTER (WHERE e.kind = 'email_open'), max(e.at) FILTER (WHERE e.kind = 'email_click'), as_of)
-  FROM segments.source_events e
-  WHERE e.customer_id = email_engagement.customer_id AND e.kind IN ('email_open', 'email_click')
-    AND e.at <= as_of AND e.at > as_of - interval '90 days'
+CREATE FUNCTION segments.email_engagement(as_of timestamptz DEFAULT now())
+RETURNS TABLE(customer_id text, engagement text, last_open_at timestamptz, last_click_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT c.customer_id, segments.email_engagement_level(c.opted_in, e.last_open_at, e.last_click_at, as_of),
+         e.last_open_at, e.last_click_at
+  FROM segments.customers c
+  LEFT JOIN (SELECT ev.customer_id, max(ev.at) FILTER (WHERE ev.kind = 'email_open') AS last_open_at,
+                    max(ev.at) FILTER (WHERE ev.kind = 'email_click') AS last_click_at
+             FROM segments.source_events ev
+             WHERE ev.kind IN ('email_open', 'email_click') AND ev.at <= as_of AND ev.at > as_of - interval '90 days'
+             GROUP BY ev.customer_id) e ON e.customer_id = c.customer_id
 $$;
-COMMENT ON FUNCTION segments.email_engagement(text, boolean, timestamptz) IS
-  'Email engagement bucket of one customer from segments.source_events (usable in segment rules: segments.email_engagement(customer_id, opted_in) = ''high'')';
+COMMENT ON FUNCTION segments.email_engagement(timestamptz) IS
+  'Email engagement bucket of every customer in segments.customers, from the email opens and clicks in segments.source_events in the 90 days before as_of';
 
 -- ---------------------------------------------------------------------------------------------
 -- Dimensions: named groupings of customers, used by breakdown, dimension_matrix and matrix rules
@@ -111,11 +116,8 @@ BEGIN
       label_sql := 'CASE WHEN c.orders >= 7 THEN ''very_loyal'' WHEN c.orders >= 4 THEN ''loyal'' '
                    'WHEN c.orders >= 2 THEN ''repeat'' WHEN c.orders = 1 THEN ''one_time'' ELSE ''no_orders'' END';
     WHEN 'email_engagement' THEN
-      label_sql := format('segments.email_engagement_level(c.opted_in, %1$I.last_open_at, %1$I.last_click_at, now())', a);
-      join_sql := format(' LEFT JOIN (SELECT e.customer_id, max(e.at) FILTER (WHERE e.kind = ''email_open'') AS last_open_at, '
-                         'max(e.at) FILTER (WHERE e.kind = ''email_click'') AS last_click_at FROM segments.source_events e '
-                         'WHERE e.kind IN (''email_open'', ''email_click'') AND e.at <= now() AND e.at > now() - interval ''90 days'' '
-                         'GROUP BY e.customer_id) %1$I ON %1$I.customer_id = c.customer_id', a);
+      label_sql := format('%I.engagement', a);
+      join_sql := format(' JOIN segments.email_engagement() %1$I ON %1$I.customer_id = c.customer_id', a);
     WHEN 'rfm_group' THEN
       label_sql := format('coalesce(%I.rfm_group, ''no_orders'')', a);
       join_sql := format(' LEFT JOIN segments.rfm() %1$I ON %1$I.customer_id = c.customer_id', a);
@@ -164,7 +166,7 @@ BEGIN
         WHEN 'repeat' THEN 'orders BETWEEN 2 AND 3' WHEN 'loyal' THEN 'orders BETWEEN 4 AND 6'
         ELSE 'orders >= 7' END;
     WHEN 'email_engagement' THEN
-      RETURN format('segments.email_engagement(customer_id, opted_in) = %L', label);
+      RETURN format('customer_id IN (SELECT e.customer_id FROM segments.email_engagement() e WHERE e.engagement = %L)', label);
     ELSE
       PERFORM segments._insights_dimension(dimension, 'x');  -- validates the column name
       SELECT format_type(atttypid, atttypmod) INTO typ FROM pg_catalog.pg_attribute
@@ -244,24 +246,25 @@ BEGIN
     filter := ' WHERE c.customer_id IN (SELECT f.customer_id FROM segments.members f WHERE f.segment = $1)';
   END IF;
   RETURN QUERY EXECUTE format($q$
-    WITH cells AS (
+    WITH base AS (
       SELECT %1$s AS rv, %2$s AS rs, %3$s AS kv, %4$s AS ks, count(*) AS contacts,
              count(*) FILTER (WHERE c.orders > 0) AS customers, coalesce(sum(c.revenue), 0) AS revenue
       FROM segments.customers c%5$s%6$s%7$s
       GROUP BY 1, 2, 3, 4),
-    rws AS (SELECT DISTINCT rv, rs FROM cells), cls AS (SELECT DISTINCT kv, ks FROM cells),
+    cells AS (  -- display positions: by the dimension's order, then label
+      SELECT b.*, dense_rank() OVER (ORDER BY b.rs NULLS LAST, b.rv) AS ri,
+             dense_rank() OVER (ORDER BY b.ks NULLS LAST, b.kv) AS ci FROM base b),
+    rws AS (SELECT DISTINCT cells.ri, cells.rv FROM cells), cls AS (SELECT DISTINCT cells.ci, cells.kv FROM cells),
     grid AS (
-      SELECT rws.rv, rws.rs, cls.kv, cls.ks, coalesce(cells.contacts, 0) AS contacts,
+      SELECT rws.rv, rws.ri, cls.kv, cls.ci, coalesce(cells.contacts, 0) AS contacts,
              coalesce(cells.customers, 0) AS customers, coalesce(cells.revenue, 0) AS revenue
-      FROM rws CROSS JOIN cls
-      LEFT JOIN cells ON cells.rv IS NOT DISTINCT FROM rws.rv AND cells.kv IS NOT DISTINCT FROM cls.kv)
-    SELECT g.rv, g.kv, dense_rank() OVER (ORDER BY g.rs NULLS LAST), dense_rank() OVER (ORDER BY g.ks NULLS LAST),
-           g.contacts, g.customers, g.revenue,
+      FROM rws CROSS JOIN cls LEFT JOIN cells ON cells.ri = rws.ri AND cells.ci = cls.ci)
+    SELECT g.rv, g.kv, g.ri, g.ci, g.contacts, g.customers, g.revenue,
            round(100.0 * g.contacts / nullif(sum(g.contacts) OVER (), 0), 2),
-           round(100.0 * g.contacts / nullif(sum(g.contacts) OVER (PARTITION BY g.rv), 0), 2),
-           round(100.0 * g.contacts / nullif(sum(g.contacts) OVER (PARTITION BY g.kv), 0), 2)
+           round(100.0 * g.contacts / nullif(sum(g.contacts) OVER (PARTITION BY g.ri), 0), 2),
+           round(100.0 * g.contacts / nullif(sum(g.contacts) OVER (PARTITION BY g.ci), 0), 2)
     FROM grid g
-    ORDER BY g.rs NULLS LAST, g.ks NULLS LAST$q$,
+    ORDER BY g.ri, g.ci$q$,
     r.label_sql, r.sort_sql, k.label_sql, k.sort_sql, r.join_sql, k.join_sql, filter) USING segment;
 END $$;
 COMMENT ON FUNCTION segments.dimension_matrix(text, text, text) IS
@@ -515,8 +518,8 @@ COMMENT ON FUNCTION segments.customer_event_products(timestamptz, timestamptz, r
 -- ---------------------------------------------------------------------------------------------
 
 CREATE FUNCTION segments.rfm_group(r_score int, f_score int) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT CASE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE
     WHEN r_score >= 5 AND f_score >= 4 THEN 'champions'
     WHEN r_score >= 3 AND f_score >= 4 THEN 'loyal'
     WHEN r_score >= 4 AND f_score >= 2 THEN 'potential_loyalists'
@@ -526,8 +529,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_tem
     WHEN r_score = 3 THEN 'about_to_sleep'
     WHEN f_score >= 5 THEN 'cant_lose'
     WHEN f_score >= 3 THEN 'at_risk'
-    ELSE 'hibernating' END
-$$;
+    ELSE 'hibernating' END;
 COMMENT ON FUNCTION segments.rfm_group(int, int) IS
   'Named RFM group from recency and frequency scores on a 1-5 scale (the usual R x F map: champions, loyal, potential_loyalists, new_customers, promising, need_attention, about_to_sleep, cant_lose, at_risk, hibernating)';
 
