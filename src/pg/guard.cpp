@@ -32,6 +32,7 @@ int sqlstate_of(core::ErrorKind kind) {
 }  // namespace
 
 void capture_current_exception(ErrorText& out) noexcept {
+    out.clear();
     try {
         throw;
     } catch (const PgError& e) {
@@ -69,6 +70,7 @@ void pg_call_failed(MemoryContext oldcxt, ErrorText& out) {
     MemoryContextSwitchTo(oldcxt);
     ErrorData* edata = CopyErrorData();
     FlushErrorState();
+    out.clear();
     out.sqlerrcode = edata->sqlerrcode;
     copy_text(out.message, sizeof out.message, edata->message);
     copy_text(out.detail, sizeof out.detail, edata->detail);

@@ -1,7 +1,7 @@
 // lifecycle_stage(ordered_at, as_of [, typical_latency]): the Clerk.io life-cycle stage on as_of.
 // The state keeps the customer's order times up to as_of, sorted (a customer has few orders;
 // mean and spread of consecutive gaps need them all).
-#include <boost/container/vector.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <algorithm>
 #include <optional>
@@ -19,10 +19,13 @@
 
 namespace {
 
-using Orders = boost::container::vector<int64, pgs::PallocAllocator<int64>>;
+// Most customers have a handful of orders: keep up to 6 in the state itself, so a group needs no
+// second allocation and its orders sit next to the rest of its state (fewer cache misses when
+// rows of many customers interleave, as in a time-ordered orders table).
+using Orders = boost::container::small_vector<int64, 6, pgs::PallocAllocator<int64>>;
 
 struct LifecycleState {
-    explicit LifecycleState(MemoryContext cxt) : orders(pgs::PallocAllocator<int64>(cxt)) {}
+    explicit LifecycleState(MemoryContext cxt) : orders(Orders::allocator_type(pgs::PallocAllocator<int64>(cxt))) {}
     bool has_as_of = false;
     TimestampTz as_of = 0;
     bool has_typical = false;
@@ -101,9 +104,16 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
     const auto* other = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(1));
     if (other->has_as_of) set_as_of(*st, other->as_of);
     if (other->has_typical) set_typical(*st, other->typical_days);
-    const auto mid = st->orders.size();
-    st->orders.insert(st->orders.end(), other->orders.begin(), other->orders.end());
-    std::inplace_merge(st->orders.begin(), st->orders.begin() + mid, st->orders.end());
+    // Merge the two sorted runs from the back, in place (std::inplace_merge would malloc a buffer
+    // on every call).
+    std::size_t i = st->orders.size(), j = other->orders.size();
+    st->orders.resize(i + j);
+    for (std::size_t k = i + j; j > 0; --k) {
+        if (i > 0 && st->orders[i - 1] > other->orders[j - 1])
+            st->orders[k - 1] = st->orders[--i];
+        else
+            st->orders[k - 1] = other->orders[--j];
+    }
     PG_RETURN_POINTER(st);
 }
 
@@ -121,7 +131,11 @@ PGS_FUNCTION(pgs_lifecycle_serialize) {
 }
 
 PGS_FUNCTION(pgs_lifecycle_deserialize) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "lifecycle_stage");
+    // Like PostgreSQL's own deserialize functions, build the state in the current (per-input-tuple)
+    // memory context: the combine function copies it into the aggregate's state, so it need not
+    // outlive this input row.
+    pgs::aggregate_context(fcinfo, "lifecycle_stage");
+    MemoryContext cxt = CurrentMemoryContext;
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
     auto* st = pgs::make_in_context<LifecycleState>(cxt, cxt);
     st->has_as_of = r.get<int32>() != 0;

@@ -43,9 +43,11 @@ PGS_FUNCTION(pgs_order_latency_serialize) {
 }
 
 PGS_FUNCTION(pgs_order_latency_deserialize) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "order_latency");
+    // In the current (per-input-tuple) context, as PostgreSQL's own deserialize functions do: the
+    // combine function copies the values into the aggregate's state.
+    pgs::aggregate_context(fcinfo, "order_latency");
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
-    OrderSpan* state = new_span(cxt);
+    OrderSpan* state = new_span(CurrentMemoryContext);
     state->count = r.get<int64>();
     state->first = r.get<int64>();
     state->last = r.get<int64>();

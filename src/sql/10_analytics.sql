@@ -45,7 +45,8 @@ CREATE AGGREGATE @extschema@.order_latency(timestamptz) (
 COMMENT ON AGGREGATE @extschema@.order_latency(timestamptz) IS
   'Mean days between consecutive orders (fractional); NULL with fewer than two orders';
 
--- lifecycle_stage(ordered_at, as_of [, typical_latency]).
+-- lifecycle_stage(ordered_at, as_of [, typical_latency]). SSPACE: the state plus a customer's few
+-- order times; without it the planner assumes 8 kB per group and makes hash aggregation spill.
 CREATE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz) RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_lifecycle_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz, interval) RETURNS internal
@@ -61,14 +62,14 @@ CREATE FUNCTION @extschema@.lifecycle_final(internal) RETURNS @extschema@.lifecy
   AS 'MODULE_PATHNAME', 'pgs_lifecycle_final' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
 
 CREATE AGGREGATE @extschema@.lifecycle_stage(ordered_at timestamptz, as_of timestamptz) (
-  SFUNC = @extschema@.lifecycle_accum, STYPE = internal,
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal, SSPACE = 128,
   FINALFUNC = @extschema@.lifecycle_final, FINALFUNC_MODIFY = READ_ONLY,
   COMBINEFUNC = @extschema@.lifecycle_combine,
   SERIALFUNC = @extschema@.lifecycle_serialize,
   DESERIALFUNC = @extschema@.lifecycle_deserialize,
   PARALLEL = SAFE);
 CREATE AGGREGATE @extschema@.lifecycle_stage(ordered_at timestamptz, as_of timestamptz, typical_latency interval) (
-  SFUNC = @extschema@.lifecycle_accum, STYPE = internal,
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal, SSPACE = 128,
   FINALFUNC = @extschema@.lifecycle_final, FINALFUNC_MODIFY = READ_ONLY,
   COMBINEFUNC = @extschema@.lifecycle_combine,
   SERIALFUNC = @extschema@.lifecycle_serialize,

@@ -1,0 +1,87 @@
+-- Helpers for bench/run, in schema bench of the benchmark's own database.
+CREATE EXTENSION IF NOT EXISTS pg_segments;
+CREATE SCHEMA bench;
+CREATE TABLE bench.results (name text, rep int, ms float8, peak_kb bigint);
+CREATE TABLE bench.info (k text PRIMARY KEY, v text);
+-- Each customer's average order value: the input of the value_band window.
+CREATE TABLE bench.aov AS SELECT customer_id, avg(total) AS aov FROM shop.orders GROUP BY customer_id;
+ANALYZE bench.aov;
+
+-- The backend's peak resident memory so far (kB), from /proc.
+CREATE FUNCTION bench.vmhwm_kb() RETURNS bigint LANGUAGE sql AS
+$$ SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+)'))[1]::bigint $$;
+
+-- Run before each measured query: load the extension library and touch every page of the
+-- orders table in this backend, so the peak that follows counts only the query's own memory.
+CREATE FUNCTION bench.warm() RETURNS bigint LANGUAGE plpgsql
+SET max_parallel_workers_per_gather = 0 AS $$
+BEGIN
+  PERFORM clv(x) FROM (VALUES (1::numeric)) v(x);
+  PERFORM count(*) FROM shop.orders;
+  PERFORM count(*) FROM bench.aov;
+  RETURN bench.vmhwm_kb();
+END $$;
+
+-- Do ours and the plain-SQL equivalents agree? Rows that differ, per aggregate.
+CREATE FUNCTION bench.check() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO bench.info
+  SELECT 'differ_clv', count(*)::text FROM (
+    SELECT customer_id, clv(total) a, sum(total) b FROM shop.orders GROUP BY 1) s WHERE a IS DISTINCT FROM b;
+  INSERT INTO bench.info
+  SELECT 'differ_order_latency', count(*)::text FROM (
+    SELECT o.customer_id, o.v a, p.v b
+    FROM (SELECT customer_id, order_latency(created_at) v FROM shop.orders GROUP BY 1) o
+    JOIN (SELECT customer_id, avg(gap) v FROM (SELECT customer_id, date_part('epoch', created_at - lag(created_at)
+            OVER (PARTITION BY customer_id ORDER BY created_at)) / 86400 gap FROM shop.orders) g GROUP BY 1) p
+      USING (customer_id)) s
+  WHERE (a IS NULL) <> (b IS NULL) OR abs(a - b) > 1e-6 * greatest(1, abs(b));
+  INSERT INTO bench.info
+  SELECT 'differ_lifecycle_stage', count(*)::text FROM (
+    SELECT customer_id, lifecycle_stage(created_at, '2025-12-31')::text a FROM shop.orders GROUP BY 1) o
+  JOIN (SELECT customer_id, CASE WHEN silence <= 30 THEN 'just_ordered' WHEN silence <= m + sp THEN 'active'
+               WHEN silence <= m + 3 * sp THEN 'slipping_away' ELSE 'lost' END AS b
+        FROM (SELECT customer_id, date_part('epoch', timestamptz '2025-12-31' - max(created_at)) / 86400 AS silence,
+                     coalesce(avg(gap), 90) AS m,
+                     greatest(CASE WHEN count(*) = 1 THEN 90 ELSE coalesce(stddev_samp(gap), 0) END,
+                              0.5 * coalesce(avg(gap), 90)) AS sp
+              FROM (SELECT customer_id, created_at, date_part('epoch', created_at - lag(created_at)
+                      OVER (PARTITION BY customer_id ORDER BY created_at)) / 86400 AS gap
+                    FROM shop.orders WHERE created_at <= '2025-12-31') g GROUP BY 1) x) p USING (customer_id)
+  WHERE a IS DISTINCT FROM b;
+  INSERT INTO bench.info
+  SELECT 'differ_value_band', count(*)::text FROM (
+    SELECT value_band(aov) OVER ()::text a,
+           CASE WHEN aov / avg(aov) OVER () < 0.75 THEN 'low' WHEN aov / avg(aov) OVER () <= 1.25 THEN 'medium'
+                WHEN aov / avg(aov) OVER () <= 2.5 THEN 'high' ELSE 'very_high' END b
+    FROM bench.aov) s
+  WHERE a IS DISTINCT FROM b;
+END $$;
+
+-- The table bench/run prints: medians, ratios, peak memory.
+CREATE FUNCTION bench.report() RETURNS TABLE (
+  measure text, "ms" numeric, "vs count(*)" numeric, "plain SQL ms" numeric, "vs plain SQL" numeric,
+  "peak MB" numeric, "plain peak MB" numeric, "rows differing" text)
+LANGUAGE sql AS $$
+  WITH m AS (
+    SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY peak_kb) / 1024.0 AS mb
+    FROM bench.results GROUP BY name),
+  base AS (SELECT (SELECT ms FROM m WHERE name = 'count') AS agg, (SELECT ms FROM m WHERE name = 'count_window') AS win)
+  SELECT CASE o.name WHEN 'count' THEN 'count(*) GROUP BY customer'
+                     WHEN 'count_window' THEN 'count(*) OVER () (customers)' ELSE o.name END,
+         round(o.ms::numeric, 1),
+         CASE WHEN o.name IN ('count', 'clv', 'order_latency', 'lifecycle_stage')
+              THEN round((o.ms / base.agg)::numeric, 2)
+              WHEN o.name IN ('count_window', 'value_band') THEN round((o.ms / base.win)::numeric, 2) END,
+         round(p.ms::numeric, 1),
+         round((o.ms / p.ms)::numeric, 2),
+         round(o.mb::numeric, 1),
+         round(p.mb::numeric, 1),
+         (SELECT v FROM bench.info WHERE k = 'differ_' || o.name)
+  FROM m o CROSS JOIN base LEFT JOIN m p ON p.name = o.name || '_sql'
+  WHERE o.name NOT LIKE '%\_sql'
+  ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2
+                       WHEN 'lifecycle_stage' THEN 3 WHEN 'count_window' THEN 4 WHEN 'value_band' THEN 5
+                       ELSE 6 END, o.name
+$$;
