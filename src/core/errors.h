@@ -6,7 +6,9 @@
 
 namespace pgs::core {
 
-enum class ErrorKind { invalid_argument, out_of_range, datetime_out_of_range, internal };
+// query_canceled: a long computation noticed a pending interrupt (its poll callback threw);
+// the guard lets PostgreSQL process the interrupt, else reports 57014.
+enum class ErrorKind { invalid_argument, out_of_range, datetime_out_of_range, query_canceled, internal };
 
 class Error : public std::runtime_error {
 public:

@@ -24,6 +24,7 @@ int sqlstate_of(core::ErrorKind kind) {
         case core::ErrorKind::invalid_argument: return ERRCODE_INVALID_PARAMETER_VALUE;
         case core::ErrorKind::out_of_range: return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
         case core::ErrorKind::datetime_out_of_range: return ERRCODE_DATETIME_VALUE_OUT_OF_RANGE;
+        case core::ErrorKind::query_canceled: return ERRCODE_QUERY_CANCELED;
         case core::ErrorKind::internal: break;
     }
     return ERRCODE_INTERNAL_ERROR;
@@ -60,6 +61,9 @@ void capture_current_exception(ErrorText& out) noexcept {
 }
 
 void raise_error(const ErrorText& err) {
+    // A core loop stopped because an interrupt is pending: let PostgreSQL report it as it would
+    // (cancel, statement timeout, termination); 57014 only if nothing is pending any more.
+    if (err.sqlerrcode == ERRCODE_QUERY_CANCELED) CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(err.sqlerrcode), errmsg_internal("%s", err.message),
                     err.detail[0] ? errdetail_internal("%s", err.detail) : 0,
                     err.hint[0] ? errhint("%s", err.hint) : 0));

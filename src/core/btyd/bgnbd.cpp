@@ -1,0 +1,238 @@
+// BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way"). Individual likelihood:
+//   L = Gamma(r+x) alpha^r / Gamma(r) * B(a, b+x) / B(a, b)
+//       * [ (alpha+T)^-(r+x) + [x > 0] a / (b+x-1) (alpha+t_x)^-(r+x) ]
+// evaluated in logs (the bracket with log-sum-exp), with its analytic gradient.
+#include <boost/math/special_functions/digamma.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "../errors.h"
+#include "fit_common.h"
+#include "models.h"
+#include "summary.h"
+
+namespace pgs::core::btyd {
+
+namespace {
+
+using boost::math::digamma;
+
+// Terms of the log-likelihood that depend on x and the parameters only.
+struct XTerms {
+    double lg, dr;          // lgamma(r+x) - lgamma(r), psi(r+x) - psi(r)
+    double lbeta, da, db;   // log B(a,b+x) - log B(a,b) and its derivatives in a and b
+    double log_ratio;       // log a - log(b+x-1) (x > 0)
+    double inv_bx1;         // 1 / (b+x-1)
+};
+
+XTerms x_terms(const BgNbd& m, double x) {
+    XTerms t{};
+    const double r = m.r, a = m.a, b = m.b;
+    if (x > 0) {
+        t.lg = std::lgamma(r + x) - std::lgamma(r);
+        t.dr = digamma(r + x) - digamma(r);
+        t.lbeta = std::lgamma(a + b) + std::lgamma(b + x) - std::lgamma(b) - std::lgamma(a + b + x);
+        double d_abx = digamma(a + b + x), d_ab = digamma(a + b);
+        t.da = d_ab - d_abx;
+        t.db = d_ab + digamma(b + x) - digamma(b) - d_abx;
+        t.log_ratio = std::log(a) - std::log(b + x - 1);
+        t.inv_bx1 = 1.0 / (b + x - 1);
+    }
+    return t;
+}
+
+// Log-likelihood of one summary given its x terms; grad (4) optional.
+inline double ll_with(const BgNbd& m, const XTerms& xt, double log_alpha, double x, double t_x, double T,
+                      double* grad) {
+    const double r = m.r, al = m.alpha;
+    const double rx = r + x;
+    const double lT = std::log(al + T);
+    const double A3 = -rx * lT;
+    double ll, w4 = 0, ltx = 0;
+    if (x > 0) {
+        ltx = std::log(al + t_x);
+        const double A4 = xt.log_ratio - rx * ltx;
+        const double M = std::max(A3, A4);
+        const double e3 = std::exp(A3 - M), e4 = std::exp(A4 - M);
+        const double S = e3 + e4;
+        w4 = e4 / S;
+        ll = M + std::log(S);
+    } else {
+        ll = A3;
+    }
+    ll += xt.lg + r * log_alpha + xt.lbeta;
+    if (grad) {
+        const double w3 = 1.0 - w4;
+        grad[0] = xt.dr + log_alpha - w3 * lT - (x > 0 ? w4 * ltx : 0.0);
+        grad[1] = r / al - rx * (w3 / (al + T) + (x > 0 ? w4 / (al + t_x) : 0.0));
+        grad[2] = xt.da + (x > 0 ? w4 / m.a : 0.0);
+        grad[3] = xt.db - (x > 0 ? w4 * xt.inv_bx1 : 0.0);
+    }
+    return ll;
+}
+
+void check_model(const BgNbd& m) {
+    if (!(m.r > 0 && m.alpha > 0 && m.a > 0 && m.b > 0) ||
+        !(std::isfinite(m.r) && std::isfinite(m.alpha) && std::isfinite(m.a) && std::isfinite(m.b)))
+        fail(ErrorKind::invalid_argument, "BG/NBD parameters r, alpha, a, b must be positive and finite",
+             "Use a model returned by bgnbd_fit() that has converged.");
+}
+
+}  // namespace
+
+double bgnbd_loglik(const BgNbd& m, double x, double t_x, double T, double* grad) {
+    return ll_with(m, x_terms(m, x), std::log(m.alpha), x, t_x, T, grad);
+}
+
+double bgnbd_total_loglik(const BgNbd& m, const CountedSummary* data, std::size_t n) {
+    double s = 0;
+    for (std::size_t i = 0; i < n; ++i) s += data[i].count * bgnbd_loglik(m, data[i].x, data[i].t_x, data[i].T);
+    return s;
+}
+
+Fitted<BgNbd> fit_bgnbd(const CountedSummary* data, std::size_t n, const Poll& poll) {
+    // Group by x so that the gamma-function terms are computed once per distinct frequency.
+    std::vector<CountedSummary> rows(data, data + n);
+    std::sort(rows.begin(), rows.end(), [](const CountedSummary& a, const CountedSummary& b) { return a.x < b.x; });
+    double customers = 0, sum_T = 0;
+    for (const auto& r : rows) {
+        customers += r.count;
+        sum_T += r.count * r.T;
+    }
+    if (!(customers > 0))
+        fail(ErrorKind::invalid_argument, "bgnbd_fit needs at least one customer",
+             "Fit over a non-empty set of summaries.");
+    detail::MeanNll nll = [&](const std::vector<double>& p, std::vector<double>& g) {
+        BgNbd m{p[0], p[1], p[2], p[3]};
+        const double la = std::log(m.alpha);
+        double total = 0, gt[4] = {0, 0, 0, 0}, gi[4];
+        std::size_t i = 0;
+        while (i < rows.size()) {
+            if (poll) poll();
+            const double x = rows[i].x;
+            XTerms xt = x_terms(m, x);
+            for (; i < rows.size() && rows[i].x == x; ++i) {
+                const CountedSummary& r = rows[i];
+                total += r.count * ll_with(m, xt, la, x, r.t_x, r.T, gi);
+                for (int k = 0; k < 4; ++k) gt[k] += r.count * gi[k];
+            }
+        }
+        for (int k = 0; k < 4; ++k) g[k] = -gt[k] / customers;
+        return -total / customers;
+    };
+    const double mean_T = std::max(sum_T / customers, 1e-3);
+    detail::LogFit f = detail::fit_log_params(nll, {{1, 1, 1, 1}, {0.5, mean_T / 4, 1, 2}, {1, mean_T, 0.5, 5}}, poll);
+    Fitted<BgNbd> out{};
+    if (f.params.empty())
+        fail(ErrorKind::out_of_range, "bgnbd_fit: the likelihood is not finite at any starting point",
+             "Check the summaries for extreme values.");
+    out.params = {f.params[0], f.params[1], f.params[2], f.params[3]};
+    out.status.log_likelihood = -f.mean_nll * customers;
+    out.status.customers = customers;
+    out.status.converged = f.converged;
+    out.status.iterations = f.iterations;
+    out.status.reason = f.reason;
+    return out;
+}
+
+double bgnbd_p_alive(const BgNbd& m, double x, double t_x, double T) {
+    check_model(m);
+    check_summary(x, t_x, T);
+    if (x == 0) return 1.0;
+    // 1 / (1 + a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)), in logs.
+    const double lr = std::log(m.a) - std::log(m.b + x - 1) + (m.r + x) * (std::log(m.alpha + T) - std::log(m.alpha + t_x));
+    return lr > 0 ? std::exp(-lr) / (1.0 + std::exp(-lr)) : 1.0 / (1.0 + std::exp(lr));
+}
+
+namespace {
+
+// (a+b+x-1)/(a-1) * (1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))), the
+// expected purchases in (T, T+t] of a customer alive at T. Needs a != 1.
+double expected_if_alive(const BgNbd& m, double x, double T, double t) {
+    const double A = m.r + x, B = m.b + x, C = m.a + m.b + x - 1;
+    const double z = t / (m.alpha + T + t);
+    const double log1mz = std::log(m.alpha + T) - std::log(m.alpha + T + t);
+    double bracket;
+    if (C > 0) {
+        bracket = -std::expm1(A * log1mz + log_hyp2f1_positive(A, B, C, z));
+    } else {
+        // Only when x = 0 and a + b < 1: (C)_n < 0 for n >= 1, so sum the series directly (its
+        // parameters are small then, nothing overflows).
+        if (C == 0) fail(ErrorKind::out_of_range, "BG/NBD expected purchases undefined for a + b = 1");
+        double term = 1, sum = 1;
+        for (long n = 0; n < 2000000; ++n) {
+            term *= (A + n) * (B + n) / ((C + n) * (n + 1)) * z;
+            sum += term;
+            if (n > 10 && std::fabs(term) < 1e-17 * std::fabs(sum)) break;
+        }
+        bracket = 1.0 - std::exp(A * log1mz) * sum;
+    }
+    return C / (m.a - 1) * bracket;
+}
+
+}  // namespace
+
+double bgnbd_expected_purchases(const BgNbd& m, double x, double t_x, double T, double t) {
+    check_model(m);
+    check_summary(x, t_x, T);
+    if (!(t >= 0) || !std::isfinite(t))
+        fail(ErrorKind::invalid_argument, "the horizon t must be a non-negative number of periods",
+             "Pass e.g. 52 for a year in weeks.");
+    if (t == 0) return 0;
+    double alive = bgnbd_p_alive(m, x, t_x, T);
+    double e;
+    if (std::fabs(m.a - 1) < 1e-6) {
+        // The formula is 0/0 at a = 1; it is smooth there, so average both sides.
+        BgNbd lo = m, hi = m;
+        lo.a = 1 - 1e-5;
+        hi.a = 1 + 1e-5;
+        e = 0.5 * (expected_if_alive(lo, x, T, t) + expected_if_alive(hi, x, T, t));
+    } else {
+        e = expected_if_alive(m, x, T, t);
+    }
+    return alive * e;
+}
+
+double median_time_to_next_purchase(double r, double alpha, double x, double t_x) {
+    if (!(r > 0 && alpha > 0))
+        fail(ErrorKind::invalid_argument, "model parameters r and alpha must be positive",
+             "Use a model returned by bgnbd_fit() or paretonbd_fit().");
+    check_summary(x, t_x, t_x);
+    return (alpha + t_x) * std::expm1(std::log(2.0) / (r + x));
+}
+
+void check_clv_arguments(int months, double monthly_discount) {
+    if (months < 0 || months > 1200)
+        fail(ErrorKind::invalid_argument, "months must be between 0 and 1200", "Pass the CLV horizon in months, e.g. 12.");
+    if (!(monthly_discount > -1) || !std::isfinite(monthly_discount))
+        fail(ErrorKind::invalid_argument, "monthly_discount must be greater than -1",
+             "Pass a monthly rate such as 0.01 (about 12.7% a year).");
+}
+
+double log_hyp2f1_positive(double a, double b, double c, double z, long max_terms) {
+    if (!(a > 0 && b > 0 && c > 0 && z >= 0 && z < 1))
+        fail(ErrorKind::internal, "log_hyp2f1_positive: parameters out of its domain");
+    // Terms t_{n+1} = t_n (a+n)(b+n) / ((c+n)(n+1)) z, all positive; keep sum and term scaled by
+    // exp(-scale) so they stay representable.
+    double term = 1, sum = 1, scale = 0;
+    for (long n = 0; n < max_terms; ++n) {
+        const double ratio = (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
+        term *= ratio;
+        sum += term;
+        if (sum > 1e280) {
+            sum *= 1e-280;
+            term *= 1e-280;
+            scale += 280 * std::log(10.0);
+        }
+        if (ratio < 1) {
+            const double rho = std::max(ratio, z);
+            if (term * rho / (1 - rho) <= 1e-17 * sum) return std::log(sum) + scale;
+        }
+    }
+    fail(ErrorKind::out_of_range, "hypergeometric series did not converge: the horizon is too long for this model",
+         "Use a shorter horizon t (the series needs t well below 50 times alpha + T).");
+}
+
+}  // namespace pgs::core::btyd

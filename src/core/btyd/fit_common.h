@@ -1,0 +1,59 @@
+// Shared by the three fits: maximum likelihood over log-parameters with the bounded L-BFGS, from
+// several starting points, keeping the best. Internal to src/core/btyd.
+#pragma once
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "lbfgs.h"
+#include "models.h"
+
+namespace pgs::core::btyd::detail {
+
+// Mean negative log-likelihood at params (natural scale); fills grad with its derivatives with
+// respect to the natural parameters.
+using MeanNll = std::function<double(const std::vector<double>& params, std::vector<double>& grad)>;
+
+struct LogFit {
+    std::vector<double> params;
+    double mean_nll = std::numeric_limits<double>::infinity();
+    bool converged = false;
+    int iterations = 0;
+    std::string reason;
+};
+
+// Parameters are searched as theta = log(param) within [log 1e-8, log 1e8].
+inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<double>>& starts, const Poll& poll) {
+    const std::size_t k = starts.front().size();
+    const std::vector<double> lower(k, std::log(1e-8)), upper(k, std::log(1e8));
+    Objective obj = [&](const std::vector<double>& theta, std::vector<double>& g) {
+        std::vector<double> p(k), gp(k);
+        for (std::size_t i = 0; i < k; ++i) p[i] = std::exp(theta[i]);
+        double v = nll(p, gp);
+        for (std::size_t i = 0; i < k; ++i) g[i] = gp[i] * p[i];
+        return v;
+    };
+    LogFit best;
+    int total_iterations = 0;
+    for (const auto& s : starts) {
+        std::vector<double> theta0(k);
+        for (std::size_t i = 0; i < k; ++i) theta0[i] = std::log(s[i]);
+        LbfgsResult r = minimize_lbfgsb(obj, theta0, lower, upper, LbfgsOptions{}, poll);
+        total_iterations += r.iterations;
+        bool better = std::isfinite(r.value) &&
+                      (!std::isfinite(best.mean_nll) || r.value < best.mean_nll - 1e-12 ||
+                       (r.converged && !best.converged && r.value <= best.mean_nll + 1e-9));
+        if (better) {
+            best.params.resize(k);
+            for (std::size_t i = 0; i < k; ++i) best.params[i] = std::exp(r.x[i]);
+            best.mean_nll = r.value;
+            best.converged = r.converged;
+            best.reason = r.reason;
+        }
+    }
+    best.iterations = total_iterations;
+    return best;
+}
+
+}  // namespace pgs::core::btyd::detail

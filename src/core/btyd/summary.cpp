@@ -1,0 +1,92 @@
+#include "summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "../errors.h"
+
+namespace pgs::core::btyd {
+
+namespace {
+std::string num(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+bool unit_is(const char* unit, const char* a, const char* b) {
+    return unit != nullptr && (std::strcmp(unit, a) == 0 || std::strcmp(unit, b) == 0);
+}
+}  // namespace
+
+double period_days_of(const char* unit) {
+    if (unit_is(unit, "days", "day")) return 1.0;
+    if (unit_is(unit, "weeks", "week")) return 7.0;
+    fail(ErrorKind::invalid_argument, std::string("unknown time unit \"") + (unit ? unit : "") + "\"",
+         "Use 'days' or 'weeks'.");
+}
+
+double periods_per_month_of(const char* unit) {
+    if (unit_is(unit, "days", "day")) return 30.0;
+    if (unit_is(unit, "weeks", "week")) return 4.345;
+    fail(ErrorKind::invalid_argument, std::string("unknown time unit \"") + (unit ? unit : "") + "\"",
+         "Use 'days' or 'weeks', the unit the summaries were built in.");
+}
+
+std::optional<RfmSummary> summarize_orders(DayAmount* first, DayAmount* last, std::int32_t cutoff_day,
+                                           double period_days) {
+    DayAmount* end = std::remove_if(first, last, [&](const DayAmount& o) { return o.day > cutoff_day; });
+    if (end == first) return std::nullopt;
+    std::sort(first, end, [](const DayAmount& a, const DayAmount& b) { return a.day < b.day; });
+    const std::int32_t first_day = first->day;
+    std::int64_t repeat_days = 0;
+    double repeat_spend = 0;
+    std::int32_t last_day = first_day;
+    for (DayAmount* o = first; o != end; ++o) {
+        if (o->day == first_day) continue;
+        if (o->day != last_day) ++repeat_days;
+        last_day = o->day;
+        repeat_spend += o->amount;
+    }
+    RfmSummary s;
+    s.frequency = static_cast<double>(repeat_days);
+    s.recency = static_cast<double>(last_day - first_day) / period_days;
+    s.age = static_cast<double>(cutoff_day - first_day) / period_days;
+    s.monetary = repeat_days > 0 ? repeat_spend / static_cast<double>(repeat_days) : 0.0;
+    return s;
+}
+
+void check_summary(double x, double t_x, double T) {
+    const char* hint =
+        "A summary is (frequency x, recency t_x, age T) with x a whole number of repeat purchases, "
+        "0 <= t_x <= T, and t_x = 0 when x = 0; rfm_summary() builds valid ones.";
+    if (!std::isfinite(x) || !std::isfinite(t_x) || !std::isfinite(T))
+        fail(ErrorKind::invalid_argument, "summary values must be finite", hint);
+    if (x < 0) fail(ErrorKind::invalid_argument, "frequency must not be negative, got " + num(x), hint);
+    if (x != std::floor(x))
+        fail(ErrorKind::invalid_argument, "frequency must be a whole number of repeat purchases, got " + num(x),
+             hint);
+    if (t_x < 0) fail(ErrorKind::invalid_argument, "recency must not be negative, got " + num(t_x), hint);
+    if (T < 0) fail(ErrorKind::invalid_argument, "age T must not be negative, got " + num(T), hint);
+    if (t_x > T)
+        fail(ErrorKind::invalid_argument, "recency " + num(t_x) + " exceeds the customer's age T " + num(T), hint);
+    if (x == 0 && t_x != 0)
+        fail(ErrorKind::invalid_argument, "recency must be 0 when frequency is 0, got " + num(t_x), hint);
+}
+
+void check_monetary(double x, double monetary) {
+    const char* hint =
+        "Gamma-Gamma needs (frequency, monetary) with monetary the mean spend of the repeat purchases, "
+        "positive when frequency > 0.";
+    if (!std::isfinite(x) || !std::isfinite(monetary))
+        fail(ErrorKind::invalid_argument, "frequency and monetary must be finite", hint);
+    if (x < 0 || x != std::floor(x))
+        fail(ErrorKind::invalid_argument, "frequency must be a non-negative whole number, got " + num(x), hint);
+    if (x > 0 && !(monetary > 0))
+        fail(ErrorKind::invalid_argument, "monetary must be positive for a repeat buyer, got " + num(monetary),
+             hint);
+}
+
+}  // namespace pgs::core::btyd
