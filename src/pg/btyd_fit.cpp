@@ -1,0 +1,206 @@
+// bgnbd_fit, paretonbd_fit, gammagamma_fit: maximum-likelihood fits as aggregates. The state is a
+// hash map from a distinct summary (x, t_x, T) -- or (x, monetary) for Gamma-Gamma -- to its
+// customer count, in the aggregate memory context (PallocAllocator, destructor registered with
+// make_in_context): memory grows with the number of distinct summaries, not of customers. Combine
+// merges the maps, serialize writes (key, count) rows. The final function runs the core optimiser,
+// which polls for interrupts.
+#include "../core/btyd/models.h"
+#include "../core/btyd/summary.h"
+
+#include <cstring>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include "agg_state.h"
+#include "btyd_common.h"
+#include "guard.h"
+#include "palloc_allocator.h"
+
+namespace cb = pgs::core::btyd;
+
+namespace {
+
+struct Key {
+    double a, b, c;
+    bool operator==(const Key& o) const { return a == o.a && b == o.b && c == o.c; }
+};
+
+struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+        std::uint64_t h = 1469598103934665603ULL;
+        for (double v : {k.a, k.b, k.c}) {
+            std::uint64_t bits;
+            std::memcpy(&bits, &v, sizeof bits);
+            h ^= bits + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+            h *= 1099511628211ULL;
+        }
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+};
+
+using Alloc = pgs::PallocAllocator<std::pair<const Key, int64>>;
+using CountMap = std::unordered_map<Key, int64, KeyHash, std::equal_to<Key>, Alloc>;
+
+struct FitState {
+    explicit FitState(MemoryContext cxt) : counts(16, KeyHash(), std::equal_to<Key>(), Alloc(cxt)) {}
+    CountMap counts;
+};
+
+FitState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
+    if (PG_ARGISNULL(arg)) return pgs::make_in_context<FitState>(cxt, cxt);
+    return reinterpret_cast<FitState*>(PG_GETARG_POINTER(arg));
+}
+
+// +0.0 for -0.0 so equal values hash equally.
+inline double canon(double v) { return v + 0.0; }
+
+// Plain result of a fit, so that no C++ object is alive when the composite is built.
+struct FitOut {
+    double params[4];
+    double log_likelihood;
+    int64 customers;
+    bool converged;
+    int32 iterations;
+};
+
+enum class Model { bgnbd, paretonbd, gammagamma };
+
+FitOut run_fit(const FitState& st, Model model) {
+    FitOut out{};
+    cb::Poll poll = pgs::btyd::poll_interrupts;
+    if (model == Model::gammagamma) {
+        std::vector<cb::CountedSpend> rows;
+        rows.reserve(st.counts.size());
+        for (const auto& [k, n] : st.counts) rows.push_back({k.a, k.b, static_cast<double>(n)});
+        auto f = cb::fit_gammagamma(rows.data(), rows.size(), poll);
+        out.params[0] = f.params.p;
+        out.params[1] = f.params.q;
+        out.params[2] = f.params.gamma;
+        out.log_likelihood = f.status.log_likelihood;
+        out.customers = static_cast<int64>(f.status.customers);
+        out.converged = f.status.converged;
+        out.iterations = f.status.iterations;
+        return out;
+    }
+    std::vector<cb::CountedSummary> rows;
+    rows.reserve(st.counts.size());
+    for (const auto& [k, n] : st.counts) rows.push_back({k.a, k.b, k.c, static_cast<double>(n)});
+    if (model == Model::bgnbd) {
+        auto f = cb::fit_bgnbd(rows.data(), rows.size(), poll);
+        double p[4] = {f.params.r, f.params.alpha, f.params.a, f.params.b};
+        std::memcpy(out.params, p, sizeof p);
+        out.log_likelihood = f.status.log_likelihood;
+        out.customers = static_cast<int64>(f.status.customers);
+        out.converged = f.status.converged;
+        out.iterations = f.status.iterations;
+    } else {
+        auto f = cb::fit_paretonbd(rows.data(), rows.size(), poll);
+        double p[4] = {f.params.r, f.params.alpha, f.params.s, f.params.beta};
+        std::memcpy(out.params, p, sizeof p);
+        out.log_likelihood = f.status.log_likelihood;
+        out.customers = static_cast<int64>(f.status.customers);
+        out.converged = f.status.converged;
+        out.iterations = f.status.iterations;
+    }
+    return out;
+}
+
+Datum final_common(FunctionCallInfo fcinfo, Model model) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const auto* st = reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
+    if (st->counts.empty()) PG_RETURN_NULL();
+    const FitOut f = run_fit(*st, model);
+    const int nparams = model == Model::gammagamma ? 3 : 4;
+    Datum values[8];
+    int i = 0;
+    for (; i < nparams; ++i) values[i] = Float8GetDatum(f.params[i]);
+    values[i++] = Float8GetDatum(f.log_likelihood);
+    values[i++] = Int64GetDatum(f.customers);
+    values[i++] = BoolGetDatum(f.converged);
+    values[i++] = Int32GetDatum(f.iterations);
+    return pgs::btyd::composite_result(fcinfo, values, i);
+}
+
+Datum combine_common(FunctionCallInfo fcinfo, const char* name) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, name);
+    if (PG_ARGISNULL(1)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    FitState* st = state_arg(fcinfo, 0, cxt);
+    const auto* other = reinterpret_cast<FitState*>(PG_GETARG_POINTER(1));
+    for (const auto& [k, n] : other->counts) st->counts[k] += n;
+    PG_RETURN_POINTER(st);
+}
+
+Datum serialize_common(FunctionCallInfo fcinfo) {
+    const auto* st = reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
+    const int64 n = static_cast<int64>(st->counts.size());
+    pgs::ByteWriter w(sizeof(int64) + n * (3 * sizeof(double) + sizeof(int64)));
+    w.put(n);
+    for (const auto& [k, c] : st->counts) {
+        w.put(k.a);
+        w.put(k.b);
+        w.put(k.c);
+        w.put(c);
+    }
+    PG_RETURN_BYTEA_P(w.out);
+}
+
+Datum deserialize_common(FunctionCallInfo fcinfo, const char* name) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, name);
+    pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
+    FitState* st = pgs::make_in_context<FitState>(cxt, cxt);
+    const int64 n = r.get<int64>();
+    st->counts.reserve(static_cast<std::size_t>(n));
+    for (int64 i = 0; i < n; ++i) {
+        Key k;
+        k.a = r.get<double>();
+        k.b = r.get<double>();
+        k.c = r.get<double>();
+        st->counts[k] += r.get<int64>();
+    }
+    PG_RETURN_POINTER(st);
+}
+
+// Transition for (frequency, recency, T): NULL anywhere skips the row; invalid summaries are errors.
+Datum accum_summary(FunctionCallInfo fcinfo, const char* name) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, name);
+    FitState* st = state_arg(fcinfo, 0, cxt);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) PG_RETURN_POINTER(st);
+    const double x = PG_GETARG_FLOAT8(1), t_x = PG_GETARG_FLOAT8(2), T = PG_GETARG_FLOAT8(3);
+    cb::check_summary(x, t_x, T);
+    st->counts[Key{canon(x), canon(t_x), canon(T)}] += 1;
+    PG_RETURN_POINTER(st);
+}
+
+}  // namespace
+
+PGS_FUNCTION(pgs_bgnbd_accum) { return accum_summary(fcinfo, "bgnbd_fit"); }
+PGS_FUNCTION(pgs_paretonbd_accum) { return accum_summary(fcinfo, "paretonbd_fit"); }
+
+// Transition for (frequency, monetary): rows with frequency 0 carry no spend information and are
+// counted out at the fit (the core skips them), so they are not stored.
+PGS_FUNCTION(pgs_gammagamma_accum) {
+    MemoryContext cxt = pgs::aggregate_context(fcinfo, "gammagamma_fit");
+    FitState* st = state_arg(fcinfo, 0, cxt);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_POINTER(st);
+    const double x = PG_GETARG_FLOAT8(1), m = PG_GETARG_FLOAT8(2);
+    if (x == 0) PG_RETURN_POINTER(st);
+    cb::check_monetary(x, m);
+    st->counts[Key{canon(x), canon(m), 0.0}] += 1;
+    PG_RETURN_POINTER(st);
+}
+
+PGS_FUNCTION(pgs_btyd_fit_combine) { return combine_common(fcinfo, "BTYD fit"); }
+PGS_FUNCTION(pgs_btyd_fit_serialize) { return serialize_common(fcinfo); }
+PGS_FUNCTION(pgs_btyd_fit_deserialize) { return deserialize_common(fcinfo, "BTYD fit"); }
+
+PGS_FUNCTION(pgs_bgnbd_final) { return final_common(fcinfo, Model::bgnbd); }
+PGS_FUNCTION(pgs_paretonbd_final) { return final_common(fcinfo, Model::paretonbd); }
+PGS_FUNCTION(pgs_gammagamma_final) {
+    if (!PG_ARGISNULL(0) && reinterpret_cast<FitState*>(PG_GETARG_POINTER(0))->counts.empty())
+        PG_RETURN_NULL();
+    return final_common(fcinfo, Model::gammagamma);
+}
