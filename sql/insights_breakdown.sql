@@ -111,9 +111,12 @@ SELECT (SELECT count(*) FROM (SELECT row_value, column_value, contacts FROM segm
                               EXCEPT SELECT stage, engagement, count(*) FROM eng GROUP BY 1, 2) d) AS only_function,
        (SELECT count(*) FROM (SELECT stage, engagement, count(*) FROM eng GROUP BY 1, 2
                               EXCEPT SELECT row_value, column_value, contacts FROM segments.dimension_matrix('lifecycle', 'email_engagement')) d) AS only_oracle;
--- segments.email_engagement() (which the matrix and the rules read) agrees with the oracle per customer.
-SELECT count(*) AS customers, count(*) FILTER (WHERE e.engagement IS DISTINCT FROM eng.engagement) AS disagreeing
-FROM segments.email_engagement() e FULL JOIN eng ON eng.id = e.customer_id;
+-- segments.email_engagement_level over the facts (what the matrix and the rules read) agrees with the
+-- oracle per customer.
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE segments.email_engagement_level(c.opted_in, c.last_email_open_at, c.last_email_click_at,
+                                                              c.refreshed_at) IS DISTINCT FROM eng.engagement) AS disagreeing
+FROM segments.customers c FULL JOIN eng ON eng.id = c.customer_id;
 
 -- Value band x frequency: every combination of seen values, zeros included.
 SELECT count(*) AS cells, count(*) FILTER (WHERE contacts = 0) AS empty_cells,

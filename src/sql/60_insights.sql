@@ -62,21 +62,6 @@ RETURN CASE
 COMMENT ON FUNCTION segments.email_engagement_level(boolean, timestamptz, timestamptz, timestamptz) IS
   'Email engagement bucket from the last open and click before as_of: unsubscribed (opted out), high (click in 30 days), medium (click in 90 or open in 30 days), low (open in 90 days), none';
 
-CREATE FUNCTION segments.email_engagement(as_of timestamptz DEFAULT now())
-RETURNS TABLE(customer_id text, engagement text, last_open_at timestamptz, last_click_at timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT c.customer_id, segments.email_engagement_level(c.opted_in, e.last_open_at, e.last_click_at, as_of),
-         e.last_open_at, e.last_click_at
-  FROM segments.customers c
-  LEFT JOIN (SELECT ev.customer_id, max(ev.at) FILTER (WHERE ev.kind = 'email_open') AS last_open_at,
-                    max(ev.at) FILTER (WHERE ev.kind = 'email_click') AS last_click_at
-             FROM segments.source_events ev
-             WHERE ev.kind IN ('email_open', 'email_click') AND ev.at <= as_of AND ev.at > as_of - interval '90 days'
-             GROUP BY ev.customer_id) e ON e.customer_id = c.customer_id
-$$;
-COMMENT ON FUNCTION segments.email_engagement(timestamptz) IS
-  'Email engagement bucket of every customer in segments.customers, from the email opens and clicks in segments.source_events in the 90 days before as_of';
-
 -- ---------------------------------------------------------------------------------------------
 -- Dimensions: named groupings of customers, used by breakdown, dimension_matrix and matrix rules
 -- ---------------------------------------------------------------------------------------------
@@ -89,7 +74,7 @@ CREATE VIEW segments.dimensions(dimension, kind, labels, description) AS VALUES
   ('frequency', 'rule', ARRAY['no_orders', 'one_time', 'repeat', 'loyal', 'very_loyal'],
    'Valid orders: 0 no_orders, 1 one_time, 2-3 repeat, 4-6 loyal, 7 or more very_loyal'),
   ('email_engagement', 'rule', ARRAY['unsubscribed', 'none', 'low', 'medium', 'high'],
-   'Email opens and clicks in segments.source_events before now(): see segments.email_engagement_level'),
+   'Latest email open and click (segments.customers) against the facts'' as-of time: see segments.email_engagement_level'),
   ('rfm_group', 'query', ARRAY['champions', 'loyal', 'potential_loyalists', 'new_customers', 'promising',
      'need_attention', 'about_to_sleep', 'cant_lose', 'at_risk', 'hibernating', 'no_orders'],
    'Named RFM group from segments.rfm() (default quintiles); no_orders without a valid order'),
@@ -116,8 +101,7 @@ BEGIN
       label_sql := 'CASE WHEN c.orders >= 7 THEN ''very_loyal'' WHEN c.orders >= 4 THEN ''loyal'' '
                    'WHEN c.orders >= 2 THEN ''repeat'' WHEN c.orders = 1 THEN ''one_time'' ELSE ''no_orders'' END';
     WHEN 'email_engagement' THEN
-      label_sql := format('%I.engagement', a);
-      join_sql := format(' JOIN segments.email_engagement() %1$I ON %1$I.customer_id = c.customer_id', a);
+      label_sql := 'segments.email_engagement_level(c.opted_in, c.last_email_open_at, c.last_email_click_at, c.refreshed_at)';
     WHEN 'rfm_group' THEN
       label_sql := format('coalesce(%I.rfm_group, ''no_orders'')', a);
       join_sql := format(' LEFT JOIN segments.rfm() %1$I ON %1$I.customer_id = c.customer_id', a);
@@ -166,7 +150,7 @@ BEGIN
         WHEN 'repeat' THEN 'orders BETWEEN 2 AND 3' WHEN 'loyal' THEN 'orders BETWEEN 4 AND 6'
         ELSE 'orders >= 7' END;
     WHEN 'email_engagement' THEN
-      RETURN format('customer_id IN (SELECT e.customer_id FROM segments.email_engagement() e WHERE e.engagement = %L)', label);
+      RETURN format('segments.email_engagement_level(opted_in, last_email_open_at, last_email_click_at, refreshed_at) = %L', label);
     ELSE
       PERFORM segments._insights_dimension(dimension, 'x');  -- validates the column name
       SELECT format_type(atttypid, atttypmod) INTO typ FROM pg_catalog.pg_attribute
