@@ -51,6 +51,8 @@ FROM segments.rfm(5, monetary_cuts => '{100,250,500,1000}') GROUP BY 1 ORDER BY 
 
 -- The score text and the named groups.
 SELECT rfm_score = concat(r_score, f_score, m_score) AS score_text, count(*) FROM segments.rfm() GROUP BY 1;
+SELECT bool_and(rfm_score = concat_ws('-', r_score, f_score, m_score)) AS dashed_with_10_buckets,
+       max(r_score) AS max_r, count(DISTINCT rfm_group) > 5 AS groups_rescaled FROM segments.rfm(10);
 SELECT rfm_group, count(*), min(r_score) AS min_r, max(r_score) AS max_r, min(f_score) AS min_f, max(f_score) AS max_f
 FROM segments.rfm() GROUP BY 1 ORDER BY 1;
 SELECT r, string_agg(f || ':' || segments.rfm_group(r, f), ' ' ORDER BY f) AS "f:group"

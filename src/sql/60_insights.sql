@@ -590,7 +590,7 @@ BEGIN
         ELSE (SELECT count(*) FROM unnest(monetary_cuts) x WHERE x < c.revenue::float8) END AS m_below
     FROM segments.customers c WHERE c.orders > 0)
   SELECT s.customer_id, s.r, s.f, s.m, (buckets - s.r_below)::int, (1 + s.f_below)::int, (1 + s.m_below)::int,
-         CASE WHEN buckets <= 10 THEN concat(buckets - s.r_below, 1 + s.f_below, 1 + s.m_below)
+         CASE WHEN buckets <= 9 THEN concat(buckets - s.r_below, 1 + s.f_below, 1 + s.m_below)
               ELSE concat_ws('-', buckets - s.r_below, 1 + s.f_below, 1 + s.m_below) END,
          segments.rfm_group(round(1 + (buckets - s.r_below - 1) * 4.0 / (buckets - 1))::int,
                             round(1 + s.f_below * 4.0 / (buckets - 1))::int)
