@@ -34,7 +34,7 @@ constexpr int max_due_per_pass = 10000;
 SchedulerSlot* my_slot = nullptr;
 MemoryContext scheduler_cxt = nullptr;
 
-bool wake_requested();
+bool wake_requested(bool clear);
 
 // The outcome of one unit of work: either rows of int8 values or an error.
 struct Outcome {
@@ -203,16 +203,17 @@ void run_pass() {
         if (!scheduler_enabled) return;
         if (due.nulls[i]) continue;
         refresh_segment(due.values[i]);
-        if (wake_requested()) return;
+        if (wake_requested(false)) return;
     }
 }
 
-// True (once) when segments.wake_worker asked for a pass. The latch is also set by PostgreSQL for
-// its own reasons (sinval catch-up, SIGHUP), which must not turn into extra passes.
-bool wake_requested() {
-    LWLockAcquire(shared()->lock, LW_EXCLUSIVE);
+// Whether segments.wake_worker asked for a pass since the current one started (the flag is cleared
+// when a pass starts). The latch is also set by PostgreSQL for its own reasons (sinval catch-up,
+// SIGHUP), which must not turn into extra passes.
+bool wake_requested(bool clear) {
+    LWLockAcquire(shared()->lock, clear ? LW_EXCLUSIVE : LW_SHARED);
     bool asked = my_slot->wake_requested;
-    my_slot->wake_requested = false;
+    if (clear) my_slot->wake_requested = false;
     LWLockRelease(shared()->lock);
     return asked;
 }
@@ -224,10 +225,11 @@ void nap(TimestampTz pass_end) {
                                                          TimestampTzPlusMilliseconds(pass_end, naptime_s * 1000L));
         if (remaining <= 0) return;
         int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
         CHECK_FOR_INTERRUPTS();
         reload_if_asked();  // a new nap time applies to the nap in progress
         if (rc & WL_TIMEOUT) return;
-        if (wake_requested()) return;
+        if (wake_requested(false)) return;
     }
 }
 
@@ -291,6 +293,7 @@ void pgs_scheduler_main(Datum arg) {
         CHECK_FOR_INTERRUPTS();
         reload_if_asked();
         MemoryContextReset(scheduler_cxt);
+        (void)wake_requested(true);  // this pass serves the requests made so far
 
         if (!scheduler_enabled) {
             set_state(state_disabled, 0);
@@ -299,7 +302,6 @@ void pgs_scheduler_main(Datum arg) {
             recovered = false;
         } else {
             set_state(state_idle, 0);
-            (void)wake_requested();  // this pass serves requests made so far
             if (!recovered) {
                 Outcome o;
                 unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, 0, &o);
@@ -327,6 +329,6 @@ void pgs_scheduler_main(Datum arg) {
         LWLockRelease(shared()->lock);
         pgstat_report_stat(true);
         pgstat_report_activity(STATE_IDLE, nullptr);
-        nap(GetCurrentTimestamp());
+        if (!wake_requested(false)) nap(GetCurrentTimestamp());
     }
 }

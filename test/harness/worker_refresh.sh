@@ -57,6 +57,14 @@ q "INSERT INTO shop.orders (customer_id, total) VALUES ('c6', 1000)" >/dev/null
 pgs_psql -c "BEGIN" -c "SELECT segments.refresh_now('big')" -c "ROLLBACK" >/dev/null
 sleep 1.5
 expect "rolled-back refresh_now does not refresh" "$(q "SELECT count(*) FROM segments.members WHERE customer_id = 'c6'")" 0
+# Idle after being woken: the scheduler sleeps in WaitLatch instead of spinning.
+sched=$(scheduler_pid)
+t_before=$(awk '{ print $14 + $15 }' "/proc/$sched/stat")
+sleep 3
+t_used=$(( $(awk '{ print $14 + $15 }' "/proc/$sched/stat") - t_before ))
+[ "$t_used" -le $(( $(getconf CLK_TCK) / 5 )) ] || fail "idle scheduler used $t_used clock ticks in 3 s"
+expect "idle scheduler waits on its latch" \
+  "$(q "SELECT wait_event FROM pg_stat_activity WHERE pid = $sched")" Extension
 q "ALTER SYSTEM SET pg_segments.naptime = '1s'" >/dev/null
 q "SELECT pg_reload_conf()" >/dev/null
 q "SELECT segments.wake_worker()" >/dev/null   # ends the 60 s nap
