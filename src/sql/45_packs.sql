@@ -49,9 +49,10 @@ EXCEPT SELECT a.customer_id FROM segments.source_events a
  WHERE a.kind = 'cart_add' AND a.at > now() - interval '14 days' AND a.at <= now() - interval '15 minutes'
    AND NOT EXISTS (SELECT 1 FROM segments.source_events b WHERE b.customer_id = a.customer_id
          AND ((b.kind = 'cart_add' AND b.at > a.at) OR (b.kind = 'checkout' AND b.at >= a.at))
-         AND b.at <= a.at + interval '15 minutes')
+         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '14 days')
    AND NOT EXISTS (SELECT 1 FROM segments.source_orders o WHERE o.customer_id = a.customer_id AND o.valid
-         AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes')$q$,
+         AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes'
+         AND o.ordered_at > now() - interval '14 days')$q$,
  '{orders,events}'),
 ('ecommerce', 4, 'ecommerce_abandoned_carts', 'Abandoned carts',
  'Contacts appear in this audience when they have abandoned a cart in the last 7 days and not completed an order in the last 7 days. An abandon cart is defined as having not completed an order within 15 minutes after the last product is added to the cart.',
@@ -61,9 +62,10 @@ EXCEPT SELECT a.customer_id FROM segments.source_events a
    AND a.customer_id IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM segments.source_events b WHERE b.customer_id = a.customer_id
          AND ((b.kind = 'cart_add' AND b.at > a.at) OR (b.kind = 'checkout' AND b.at >= a.at))
-         AND b.at <= a.at + interval '15 minutes')
+         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '7 days')
    AND NOT EXISTS (SELECT 1 FROM segments.source_orders o WHERE o.customer_id = a.customer_id AND o.valid
-         AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes')
+         AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes'
+         AND o.ordered_at > now() - interval '7 days')
 EXCEPT SELECT o.customer_id FROM segments.source_orders o WHERE o.valid AND o.ordered_at > now() - interval '7 days'
 EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '7 days'$q$,
  '{orders,events}'),
@@ -150,8 +152,8 @@ EXCEPT SELECT e.customer_id FROM segments.source_events e
  NULL, $q$SELECT d.customer_id FROM segments.source_deals d
  WHERE d.created_at > now() - interval '90 days'
    AND (d.updates_30d > 2
-        OR EXISTS (SELECT 1 FROM segments.source_events e WHERE e.customer_id = d.customer_id
-                     AND e.kind = 'session' AND e.at > now() - interval '30 days'))
+        OR d.customer_id IN (SELECT e.customer_id FROM segments.source_events e
+                             WHERE e.kind = 'session' AND e.at > now() - interval '30 days'))
 EXCEPT SELECT l.customer_id FROM segments.source_deals l
  WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '90 days'$q$,
  '{deals,events}'),
@@ -159,11 +161,13 @@ EXCEPT SELECT l.customer_id FROM segments.source_deals l
  'People appear in this audience when they are associated with at least 1 new deal, and no lost deals, in the last 90 days. People in this audience also have no won deals, and the deal has not been updated in the last 30 days or last engagement was more than 30 days ago.',
  'A deal created in the last 90 days; no lost deal last updated (else created) in the last 90 days; no won deal ever; and either none of the new deals was updated in the last 30 days, or the last engagement (session, email open or click) was more than 30 days ago (never engaged: this branch does not apply).',
  NULL, $q$SELECT d.customer_id FROM segments.source_deals d
+ LEFT JOIN (SELECT e.customer_id, max(e.at) AS last_engaged_at FROM segments.source_events e
+            WHERE e.kind IN ('session', 'email_open', 'email_click') GROUP BY e.customer_id) g
+   ON g.customer_id = d.customer_id
  WHERE d.created_at > now() - interval '90 days'
  GROUP BY d.customer_id
  HAVING max(coalesce(d.updated_at, d.created_at)) <= now() - interval '30 days'
-     OR (SELECT max(e.at) FROM segments.source_events e WHERE e.customer_id = d.customer_id
-           AND e.kind IN ('session', 'email_open', 'email_click')) <= now() - interval '30 days'
+     OR max(g.last_engaged_at) <= now() - interval '30 days'
 EXCEPT SELECT l.customer_id FROM segments.source_deals l
  WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '90 days'
 EXCEPT SELECT w.customer_id FROM segments.source_deals w WHERE w.state = 'won'$q$,
