@@ -16,7 +16,7 @@ for round in 1 2; do
   grep -q 'Done in' <<<"$out" || fail "no closing instructions (round $round)"
 done
 
-BIN=$(ls -d "$PGS_DEMO_DIR"/pg/usr/lib/postgresql/*/bin 2>/dev/null | head -1)
+BIN=$(ls -d "$PGS_DEMO_DIR"/pg/usr/lib/postgresql/*/bin 2>/dev/null | head -1 || true)
 [ -n "$BIN" ] || BIN=$(ls -d "${PGS_ROOT:-/nonexistent}"/usr/lib/postgresql/*/bin | head -1)
 q() { "$BIN/psql" -X -At -h "$PGS_DEMO_DIR/sock" -p "$PGS_DEMO_PORT" -U postgres -d shop -c "$1"; }
 
