@@ -106,9 +106,34 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
 ) t(q);
 SELECT count(*) AS segments_after FROM segments.segments;
 
+-- uninstall_pack drops exactly the pack's segments (and their membership); installing brings them back.
+SELECT * FROM segments.uninstall_pack('lifecycle');
+SELECT count(*) AS lifecycle_segments, (SELECT count(*) FROM segments.members WHERE segment LIKE 'lifecycle%') AS members
+FROM segments.segments WHERE pack = 'lifecycle';
+SELECT pg_temp.error_of($$SELECT * FROM segments.uninstall_pack('nope')$$);
+SELECT * FROM segments.uninstall_pack('payments');  -- nothing installed: no rows
+
+-- A role without special rights installs a pack: the segments are its own and run with its rights.
+CREATE ROLE regress_packs_analyst;
+GRANT USAGE ON SCHEMA packs_tiny TO regress_packs_analyst;
+GRANT SELECT ON packs_tiny.orders, packs_tiny.people TO regress_packs_analyst;
+SET ROLE regress_packs_analyst;
+SELECT status, count(*) FROM segments.install_pack('lifecycle') GROUP BY status;
+RESET ROLE;
+SELECT DISTINCT owner FROM segments.segments WHERE pack = 'lifecycle';
+-- It cannot install a segment over a table it may not read: the server's own error, nothing kept.
+CREATE TABLE packs_tiny.subs (who text, started timestamptz, status text);
+INSERT INTO packs_tiny.subs VALUES ('a', now() - interval '3 days', 'active');
+SELECT segments.map_source('subscriptions', 'packs_tiny.subs', '{"customer_id": "who", "started_at": "started", "status": "status"}');
+SET ROLE regress_packs_analyst;
+SELECT pg_temp.error_of($$SELECT * FROM segments.install_pack('payments')$$);
+RESET ROLE;
+SELECT count(*) AS payments_segments FROM segments.segments WHERE pack = 'payments';
+
 -- Leave the database as found.
 SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA packs_tiny CASCADE;
+DROP ROLE regress_packs_analyst;
 CREATE EXTENSION pg_segments;
 RESET client_min_messages;

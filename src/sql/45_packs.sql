@@ -334,3 +334,26 @@ COMMENT ON FUNCTION segments.install_pack(text, numeric, interval, boolean) IS
   'Installs a ready-made pack (ecommerce, payments, crm, lifecycle); idempotent; skips segments whose sources are unmapped and says which';
 
 GRANT SELECT ON segments.pack_segments, segments.pack_catalog TO PUBLIC;
+
+-- uninstall_pack: drops the segments installed from a pack (with their membership, changes and
+-- history); a user's own segments are never touched.
+CREATE FUNCTION segments.uninstall_pack(pack text) RETURNS SETOF text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE nm text; packs text;
+BEGIN
+  IF pack IS NULL OR NOT EXISTS (SELECT 1 FROM segments.pack_segments p WHERE p.pack = uninstall_pack.pack) THEN
+    SELECT string_agg(DISTINCT p.pack, ', ') INTO packs FROM segments.pack_segments p;
+    RAISE EXCEPTION 'unknown pack: %', coalesce(quote_literal(pack), 'NULL')
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = format('Available packs: %s (see segments.pack_catalog).', packs);
+  END IF;
+  FOR nm IN SELECT s.name FROM segments.segments s
+            JOIN segments.pack_segments p ON p.name = s.name AND p.pack = s.pack
+            WHERE s.pack = uninstall_pack.pack ORDER BY p.position LOOP
+    PERFORM segments.drop_segment(nm);
+    RETURN NEXT nm;
+  END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION segments.uninstall_pack(text) IS
+  'Drops the segments installed from a pack (membership, changes and history included); returns their names';
