@@ -26,16 +26,22 @@ struct Key {
     bool operator==(const Key& o) const { return a == o.a && b == o.b && c == o.c; }
 };
 
+// splitmix64 finaliser over the three bit patterns: summaries are often multiples of 1/7, whose
+// low mantissa bits are all alike, so every bit of the key must reach the bucket index.
 struct KeyHash {
+    static std::uint64_t mix(std::uint64_t z) {
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
     std::size_t operator()(const Key& k) const noexcept {
-        std::uint64_t h = 1469598103934665603ULL;
+        std::uint64_t h = 0x9e3779b97f4a7c15ULL;
         for (double v : {k.a, k.b, k.c}) {
             std::uint64_t bits;
             std::memcpy(&bits, &v, sizeof bits);
-            h ^= bits + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-            h *= 1099511628211ULL;
+            h = mix(h ^ bits) + 0x9e3779b97f4a7c15ULL;
         }
-        return static_cast<std::size_t>(h ^ (h >> 29));
+        return static_cast<std::size_t>(h);
     }
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "../errors.h"
@@ -43,16 +44,15 @@ XTerms x_terms(const BgNbd& m, double x) {
     return t;
 }
 
-// Log-likelihood of one summary given its x terms; grad (4) optional.
-inline double ll_with(const BgNbd& m, const XTerms& xt, double log_alpha, double x, double t_x, double T,
-                      double* grad) {
+// Log-likelihood of one summary given its x terms and log(alpha + t_x), log(alpha + T); grad (4)
+// optional.
+inline double ll_logs(const BgNbd& m, const XTerms& xt, double log_alpha, double x, double t_x, double T,
+                      double ltx, double lT, double* grad) {
     const double r = m.r, al = m.alpha;
     const double rx = r + x;
-    const double lT = std::log(al + T);
     const double A3 = -rx * lT;
-    double ll, w4 = 0, ltx = 0;
+    double ll, w4 = 0;
     if (x > 0) {
-        ltx = std::log(al + t_x);
         const double A4 = xt.log_ratio - rx * ltx;
         const double M = std::max(A3, A4);
         const double e3 = std::exp(A3 - M), e4 = std::exp(A4 - M);
@@ -71,6 +71,11 @@ inline double ll_with(const BgNbd& m, const XTerms& xt, double log_alpha, double
         grad[3] = xt.db - (x > 0 ? w4 * xt.inv_bx1 : 0.0);
     }
     return ll;
+}
+
+inline double ll_with(const BgNbd& m, const XTerms& xt, double log_alpha, double x, double t_x, double T,
+                      double* grad) {
+    return ll_logs(m, xt, log_alpha, x, t_x, T, x > 0 ? std::log(m.alpha + t_x) : 0.0, std::log(m.alpha + T), grad);
 }
 
 void check_model(const BgNbd& m) {
@@ -104,9 +109,31 @@ Fitted<BgNbd> fit_bgnbd(const CountedSummary* data, std::size_t n, const Poll& p
     if (!(customers > 0))
         fail(ErrorKind::invalid_argument, "bgnbd_fit needs at least one customer",
              "Fit over a non-empty set of summaries.");
+    // Recency and age take few distinct values (whole days): index them, so that each evaluation
+    // computes log(alpha + v) once per distinct value instead of twice per summary.
+    std::vector<double> values;
+    values.reserve(2 * rows.size());
+    for (const auto& r : rows) {
+        values.push_back(r.t_x);
+        values.push_back(r.T);
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    const bool indexed = values.size() <= rows.size();  // else the table costs more than it saves
+    std::vector<std::uint32_t> idx_tx, idx_T;
+    if (indexed) {
+        idx_tx.resize(rows.size());
+        idx_T.resize(rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            idx_tx[i] = static_cast<std::uint32_t>(std::lower_bound(values.begin(), values.end(), rows[i].t_x) - values.begin());
+            idx_T[i] = static_cast<std::uint32_t>(std::lower_bound(values.begin(), values.end(), rows[i].T) - values.begin());
+        }
+    }
+    std::vector<double> logs(indexed ? values.size() : 0);
     detail::MeanNll nll = [&](const std::vector<double>& p, std::vector<double>& g) {
         BgNbd m{p[0], p[1], p[2], p[3]};
         const double la = std::log(m.alpha);
+        for (std::size_t v = 0; v < logs.size(); ++v) logs[v] = std::log(m.alpha + values[v]);
         double total = 0, gt[4] = {0, 0, 0, 0}, gi[4];
         std::size_t i = 0;
         while (i < rows.size()) {
@@ -115,7 +142,9 @@ Fitted<BgNbd> fit_bgnbd(const CountedSummary* data, std::size_t n, const Poll& p
             XTerms xt = x_terms(m, x);
             for (; i < rows.size() && rows[i].x == x; ++i) {
                 const CountedSummary& r = rows[i];
-                total += r.count * ll_with(m, xt, la, x, r.t_x, r.T, gi);
+                const double l = indexed ? ll_logs(m, xt, la, x, r.t_x, r.T, logs[idx_tx[i]], logs[idx_T[i]], gi)
+                                         : ll_with(m, xt, la, x, r.t_x, r.T, gi);
+                total += r.count * l;
                 for (int k = 0; k < 4; ++k) gt[k] += r.count * gi[k];
             }
         }

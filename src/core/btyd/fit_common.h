@@ -1,5 +1,6 @@
 // Shared by the three fits: maximum likelihood over log-parameters with the bounded L-BFGS, from
-// several starting points, keeping the best. Internal to src/core/btyd.
+// several starting points, keeping the best; once two runs converged to the same value the
+// remaining starts are skipped. Internal to src/core/btyd.
 #pragma once
 #include <cmath>
 #include <functional>
@@ -36,11 +37,20 @@ inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<d
     };
     LogFit best;
     int total_iterations = 0;
+    int converged_runs = 0;
+    double first_converged = 0;
     for (const auto& s : starts) {
+        // Two runs from different starts that converge to the same value: enough evidence.
+        if (converged_runs >= 2) break;
         std::vector<double> theta0(k);
         for (std::size_t i = 0; i < k; ++i) theta0[i] = std::log(s[i]);
         LbfgsResult r = minimize_lbfgsb(obj, theta0, lower, upper, LbfgsOptions{}, poll);
         total_iterations += r.iterations;
+        if (r.converged && std::isfinite(r.value)) {
+            if (converged_runs == 0 || std::fabs(r.value - first_converged) <= 1e-9 * std::max(1.0, std::fabs(r.value)))
+                ++converged_runs;
+            if (converged_runs == 1) first_converged = r.value;
+        }
         bool better = std::isfinite(r.value) &&
                       (!std::isfinite(best.mean_nll) || r.value < best.mean_nll - 1e-12 ||
                        (r.converged && !best.converged && r.value <= best.mean_nll + 1e-9));
