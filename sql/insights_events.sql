@@ -40,12 +40,13 @@ SELECT sum(customers) FILTER (WHERE status <> 'lapsed') AS new_plus_returning,
        (SELECT count(DISTINCT customer) FROM valid_orders, days
         WHERE created_at >= today - interval '120 days' AND created_at < today - interval '60 days') AS ordered_in_range
 FROM segments.new_returning_lapsed((SELECT today - interval '120 days' FROM days), (SELECT today - interval '60 days' FROM days));
--- The series is the same function per period.
+-- The series, one pass for all periods, against the oracle per period.
 SELECT count(*) AS rows, count(DISTINCT period_start) AS periods,
-       bool_and(x.customers = (SELECT y.customers FROM segments.new_returning_lapsed(x.period_start, x.period_end) y
-                               WHERE y.status = x.status)) AS same_as_single_calls,
+       bool_and(x.customers = coalesce((SELECT o.customers FROM pg_temp.oracle_nrl(x.period_start, x.period_end) o
+                                        WHERE o.status = x.status), 0)) AS as_oracle,
+       sum(x.customers) FILTER (WHERE x.status = 'lapsed') AS lapsed,
        max(period_end) = (SELECT today FROM days) AS ends_at_to
-FROM segments.new_returning_lapsed_series((SELECT today - interval '100 days' FROM days), (SELECT today FROM days), '30 days') x;
+FROM segments.new_returning_lapsed_series((SELECT today - interval '300 days' FROM days), (SELECT today FROM days), '30 days') x;
 
 -- lifecycle_stage_before (window function) is lifecycle_stage over the earlier orders at each order's
 -- time, for every order, with the default and with other thresholds; NULLs are skipped.
@@ -73,6 +74,18 @@ FROM (VALUES (1, '2024-01-01'::timestamptz), (2, NULL), (3, '2024-01-11'), (4, '
 SELECT pg_temp.error_of($q$SELECT lifecycle_stage_before(t) OVER (ORDER BY n DESC)
   FROM (VALUES (1, '2024-01-01'::timestamptz), (2, '2024-02-01')) v(n, t)$q$) AS unordered,
        pg_temp.error_of($q$SELECT lifecycle_stage_before('infinity'::timestamptz) OVER ()$q$) AS infinite;
+
+-- lifecycle_lost_at: just after it the customer is lost (by lifecycle_stage over the orders so far),
+-- just before it not, for every order.
+SELECT count(*) AS orders,
+       count(*) FILTER (WHERE (SELECT lifecycle_stage(p.created_at, x.lost_at + interval '1 second') FROM valid_orders p
+                               WHERE p.customer = x.customer AND (p.created_at, p.id) <= (x.created_at, x.id)) <> 'lost'
+                          OR (SELECT lifecycle_stage(p.created_at, x.lost_at - interval '1 second') FROM valid_orders p
+                               WHERE p.customer = x.customer AND (p.created_at, p.id) <= (x.created_at, x.id)) = 'lost') AS wrong
+FROM (SELECT o.*, lifecycle_lost_at(o.created_at) OVER (PARTITION BY o.customer ORDER BY o.created_at, o.id) AS lost_at
+      FROM valid_orders o) x;
+SELECT n, t, lifecycle_lost_at(t) OVER (ORDER BY n) AS lost_at
+FROM (VALUES (1, '2024-01-01'::timestamptz), (2, NULL), (3, '2024-01-31'), (4, '2024-03-01')) v(n, t);
 
 -- Customer events: the orders behind them, against an oracle with correlated subqueries.
 CREATE TEMP TABLE ev AS

@@ -1,14 +1,18 @@
-// lifecycle_stage_before(ordered_at) OVER (PARTITION BY customer ORDER BY ordered_at): the life-cycle
-// stage a customer was in just before each order, judged at that order's time from the orders in
-// the earlier rows of the partition -- the same answer as lifecycle_stage(earlier orders, ordered_at),
-// in one pass instead of one aggregate per order (customer events: won back, saved).
+// Two window functions over (PARTITION BY customer ORDER BY ordered_at), one pass each:
+// - lifecycle_stage_before(ordered_at): the life-cycle stage a customer was in just before each
+//   order, judged at that order's time from the orders in the earlier rows of the partition -- the
+//   same answer as lifecycle_stage(earlier orders, ordered_at) (customer events: won back, saved);
+// - lifecycle_lost_at(ordered_at): the moment after which the customer counts as lost if this is
+//   their last order (new vs returning vs lapsed: "became lost during the period").
 //
 // The earlier order times are kept in a plain array in the partition's memory context (reset by the
 // executor at each new partition); each call appends the rows it has not seen yet.
+#include <cmath>
 #include <optional>
 #include <vector>
 
 #include "../core/errors.h"
+#include "../core/lapse.h"
 #include "../core/lifecycle.h"
 #include "../core/time_units.h"
 #include "convert.h"
@@ -42,6 +46,14 @@ int stage_at(const TimestampTz* times, int64 count, TimestampTz as_of, const pgs
     return stage ? static_cast<int>(*stage) : -1;
 }
 
+// Days of silence after the last of times[0..count) (count >= 1) beyond which the customer is lost.
+double lost_after(const TimestampTz* times, int64 count, const pgs::core::LifecycleRule& rule) {
+    std::vector<double> days;
+    days.reserve(static_cast<std::size_t>(count));
+    for (int64 i = 0; i < count; ++i) days.push_back(pgs::core::micros_to_days(times[i] - times[count - 1]));
+    return pgs::core::lost_after_days(days, rule);
+}
+
 void append(Earlier* st, TimestampTz at) {
     if (st->count > 0 && at < st->times[st->count - 1])
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -60,17 +72,21 @@ void append(Earlier* st, TimestampTz at) {
 
 }  // namespace
 
-PGS_FUNCTION(pgs_lifecycle_stage_before) {
-    WindowObject win = PG_WINDOW_OBJECT();
-    auto* st = static_cast<Earlier*>(WinGetPartitionLocalMemory(win, sizeof(Earlier)));
-    const int64 current = WinGetCurrentPosition(win);
-    for (; st->seen < current; ++st->seen) {
+// Appends the partition's rows [st->seen, upto) that were not seen yet.
+void catch_up(WindowObject win, Earlier* st, int64 upto, const char* what) {
+    for (; st->seen < upto; ++st->seen) {
         bool isnull, isout;
         Datum v = WinGetFuncArgInPartition(win, 0, static_cast<int>(st->seen), WINDOW_SEEK_HEAD, false, &isnull,
                                            &isout);
         if (isout) break;
-        if (!isnull) append(st, pgs::finite_timestamp(v, "lifecycle_stage_before ordered_at"));
+        if (!isnull) append(st, pgs::finite_timestamp(v, what));
     }
+}
+
+PGS_FUNCTION(pgs_lifecycle_stage_before) {
+    WindowObject win = PG_WINDOW_OBJECT();
+    auto* st = static_cast<Earlier*>(WinGetPartitionLocalMemory(win, sizeof(Earlier)));
+    catch_up(win, st, WinGetCurrentPosition(win), "lifecycle_stage_before ordered_at");
     bool isnull;
     Datum v = WinGetFuncArgCurrent(win, 0, &isnull);
     if (isnull) PG_RETURN_NULL();
@@ -82,4 +98,19 @@ PGS_FUNCTION(pgs_lifecycle_stage_before) {
     const int stage = stage_at(st->times, st->count, as_of, pgs::lifecycle_rule_from_settings());
     if (stage < 0) PG_RETURN_NULL();
     return pgs::enum_label_datum(fcinfo, kLabels, 4, stage);
+}
+
+PGS_FUNCTION(pgs_lifecycle_lost_at) {
+    WindowObject win = PG_WINDOW_OBJECT();
+    auto* st = static_cast<Earlier*>(WinGetPartitionLocalMemory(win, sizeof(Earlier)));
+    bool isnull;
+    WinGetFuncArgCurrent(win, 0, &isnull);
+    catch_up(win, st, WinGetCurrentPosition(win) + 1, "lifecycle_lost_at ordered_at");
+    if (isnull) PG_RETURN_NULL();
+    const TimestampTz last = st->times[st->count - 1];
+    const double micros = lost_after(st->times, st->count, pgs::lifecycle_rule_from_settings()) *
+                          pgs::core::kMicrosPerDay;
+    // Beyond any representable date (absurd settings): never lost in practice.
+    if (!(micros < static_cast<double>(END_TIMESTAMP - last))) PG_RETURN_TIMESTAMPTZ(DT_NOEND);
+    PG_RETURN_TIMESTAMPTZ(last + static_cast<int64>(std::llround(micros)));
 }

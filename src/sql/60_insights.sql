@@ -178,7 +178,7 @@ RETURNS TABLE(group_value text, group_order bigint, contacts bigint, customers b
               average_orders numeric, aov numeric, contact_conversion_rate numeric,
               customer_repeat_rate numeric, average_recency_days float8,
               average_first_order_delay_days float8, average_second_order_delay_days float8)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE d record; filter text := ''; sid bigint;
 BEGIN
   IF group_by IS NULL THEN
@@ -220,7 +220,7 @@ CREATE FUNCTION segments.dimension_matrix(row_dimension text, column_dimension t
 RETURNS TABLE(row_value text, column_value text, row_order bigint, column_order bigint,
               contacts bigint, customers bigint, revenue numeric,
               pct_of_total numeric, pct_of_row numeric, pct_of_column numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE r record; k record; filter text := ''; sid bigint;
 BEGIN
   SELECT * INTO r FROM segments._insights_dimension(row_dimension, 'r');
@@ -306,7 +306,7 @@ COMMENT ON FUNCTION segments.create_matrix_segment(text, text, text, text[], tex
 
 CREATE FUNCTION segments.lifecycle_on(as_of timestamptz)
 RETURNS TABLE(customer_id text, lifecycle @extschema@.lifecycle, orders bigint, last_order_at timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT o.customer_id, @extschema@.lifecycle_stage(o.ordered_at, as_of), count(*), max(o.ordered_at)
   FROM segments.source_orders o
   WHERE o.valid AND o.customer_id IS NOT NULL AND o.ordered_at <= as_of
@@ -315,58 +315,68 @@ $$;
 COMMENT ON FUNCTION segments.lifecycle_on(timestamptz) IS
   'Each customer''s life-cycle stage on a past date, from the valid orders placed up to it';
 
-CREATE FUNCTION segments.new_returning_lapsed(from_at timestamptz, to_at timestamptz)
-RETURNS TABLE(status text, customers bigint, orders bigint, revenue numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  PERFORM segments._insights_check_range(from_at, to_at, 'new_returning_lapsed range');
-  RETURN QUERY
-  WITH per AS (
-    SELECT o.customer_id, min(o.ordered_at) AS first_at,
-           count(*) FILTER (WHERE o.ordered_at >= from_at) AS n_in,
-           @extschema@.clv(o.amount) FILTER (WHERE o.ordered_at >= from_at) AS rev_in,
-           @extschema@.lifecycle_stage(o.ordered_at, from_at) FILTER (WHERE o.ordered_at < from_at) AS stage_from,
-           @extschema@.lifecycle_stage(o.ordered_at, to_at) FILTER (WHERE o.ordered_at < from_at) AS stage_to
-    FROM segments.source_orders o
-    WHERE o.valid AND o.customer_id IS NOT NULL AND o.ordered_at < to_at
-    GROUP BY o.customer_id),
-  classified AS (
-    SELECT CASE WHEN p.first_at >= from_at THEN 'new'
-                WHEN p.n_in > 0 THEN 'returning'
-                WHEN p.stage_to = 'lost' AND p.stage_from <> 'lost' THEN 'lapsed' END AS status,
-           p.n_in, p.rev_in
-    FROM per p)
-  SELECT s.status, count(c.status), coalesce(sum(c.n_in), 0)::bigint, coalesce(sum(c.rev_in), 0)
-  FROM (VALUES (1, 'new'), (2, 'returning'), (3, 'lapsed')) s(n, status)
-  LEFT JOIN classified c ON c.status = s.status
-  GROUP BY s.n, s.status ORDER BY s.n;
-END $$;
-COMMENT ON FUNCTION segments.new_returning_lapsed(timestamptz, timestamptz) IS
-  'Ometria new vs returning vs lapsed customers in [from_at, to_at), mutually exclusive: new = first valid order in range; returning = ordered in range, not new; lapsed = no order in range and became lost during it';
+CREATE FUNCTION @extschema@.lifecycle_lost_at(ordered_at timestamptz) RETURNS timestamptz
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_lost_at' LANGUAGE C WINDOW STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lifecycle_lost_at(timestamptz) IS
+  'Window function over (PARTITION BY customer ORDER BY ordered_at): the moment after which the customer counts as lost if this row''s order is their last (from this and the earlier rows)';
 
 CREATE FUNCTION segments.new_returning_lapsed_series(from_at timestamptz, to_at timestamptz,
                                                      step interval DEFAULT '1 month')
 RETURNS TABLE(period_start timestamptz, period_end timestamptz, status text, customers bigint,
               orders bigint, revenue numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE bounds timestamptz[];
 BEGIN
-  PERFORM segments._insights_check_range(from_at, to_at, 'new_returning_lapsed_series range');
+  PERFORM segments._insights_check_range(from_at, to_at, 'new_returning_lapsed range');
   IF step IS NULL OR step <= interval '0' THEN
     RAISE EXCEPTION 'step must be a positive interval' USING ERRCODE = '22023',
       HINT = 'E.g. interval ''1 month'' or ''7 days''.';
   END IF;
-  IF (SELECT count(*) FROM generate_series(from_at, to_at, step)) > 1000 THEN
+  IF (SELECT count(*) FROM generate_series(from_at, to_at - interval '1 microsecond', step)) > 1000 THEN
     RAISE EXCEPTION 'more than 1000 periods' USING ERRCODE = '54000',
       HINT = 'Use a longer step or a shorter range.';
   END IF;
+  -- Period i is [bounds[i], bounds[i + 1]); width_bucket finds it.
+  bounds := ARRAY(SELECT generate_series(from_at, to_at - interval '1 microsecond', step)) || to_at;
   RETURN QUERY
-  SELECT p.s, least(p.s + step, to_at), x.status, x.customers, x.orders, x.revenue
-  FROM generate_series(from_at, to_at - interval '1 microsecond', step) p(s)
-  CROSS JOIN LATERAL segments.new_returning_lapsed(p.s, least(p.s + step, to_at)) x
-  ORDER BY p.s;
+  WITH o AS (  -- one pass over the valid orders: first order, next order, moment of lapsing
+    SELECT s.customer_id, s.ordered_at, s.amount, first_value(s.ordered_at) OVER w AS first_at,
+           lead(s.ordered_at) OVER w AS next_at, @extschema@.lifecycle_lost_at(s.ordered_at) OVER w AS lost_at
+    FROM segments.source_orders s
+    WHERE s.valid AND s.customer_id IS NOT NULL AND s.ordered_at < to_at
+    WINDOW w AS (PARTITION BY s.customer_id ORDER BY s.ordered_at, s.order_id)),
+  active AS (  -- customers ordering in a period: new if their first order is in it
+    SELECT width_bucket(o.ordered_at, bounds) AS i, o.customer_id, min(o.first_at) AS first_at,
+           count(*) AS n, @extschema@.clv(o.amount) AS rev
+    FROM o WHERE o.ordered_at >= from_at GROUP BY 1, 2),
+  lapsed AS (  -- the last order before a period; lost during the period; next order not before its end
+    SELECT x.i, x.customer_id FROM (
+      SELECT width_bucket(o.lost_at, bounds) AS i, o.customer_id, o.ordered_at, o.next_at
+      FROM o WHERE o.lost_at >= from_at AND o.lost_at < to_at) x
+    WHERE x.ordered_at < bounds[x.i] AND (x.next_at IS NULL OR x.next_at >= bounds[x.i + 1])),
+  classified AS (
+    SELECT a.i, CASE WHEN a.first_at >= bounds[a.i] THEN 'new' ELSE 'returning' END AS st, a.n, a.rev FROM active a
+    UNION ALL
+    SELECT l.i, 'lapsed', 0, 0 FROM lapsed l)
+  SELECT bounds[p.i], bounds[p.i + 1], k.st, count(c.st), coalesce(sum(c.n), 0)::bigint, coalesce(sum(c.rev), 0)
+  FROM generate_series(1, cardinality(bounds) - 1) p(i)
+  CROSS JOIN (VALUES (1, 'new'), (2, 'returning'), (3, 'lapsed')) k(n, st)
+  LEFT JOIN classified c ON c.i = p.i AND c.st = k.st
+  GROUP BY p.i, k.n, k.st ORDER BY p.i, k.n;
 END $$;
 COMMENT ON FUNCTION segments.new_returning_lapsed_series(timestamptz, timestamptz, interval) IS
-  'segments.new_returning_lapsed for each step-long period of [from_at, to_at), for charting';
+  'segments.new_returning_lapsed for each step-long period of [from_at, to_at), in one pass, for charting';
+
+CREATE FUNCTION segments.new_returning_lapsed(from_at timestamptz, to_at timestamptz)
+RETURNS TABLE(status text, customers bigint, orders bigint, revenue numeric)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM segments._insights_check_range(from_at, to_at, 'new_returning_lapsed range');
+  RETURN QUERY SELECT x.status, x.customers, x.orders, x.revenue
+               FROM segments.new_returning_lapsed_series(from_at, to_at, to_at - from_at) x;
+END $$;
+COMMENT ON FUNCTION segments.new_returning_lapsed(timestamptz, timestamptz) IS
+  'Ometria new vs returning vs lapsed customers in [from_at, to_at), mutually exclusive: new = first valid order in range; returning = ordered in range, not new; lapsed = no order in range and became lost during it';
 
 -- ---------------------------------------------------------------------------------------------
 -- Customer events
@@ -380,7 +390,7 @@ COMMENT ON FUNCTION @extschema@.lifecycle_stage_before(timestamptz) IS
 CREATE FUNCTION segments.customer_event_orders(from_at timestamptz, to_at timestamptz)
 RETURNS TABLE(customer_id text, order_id text, ordered_at timestamptz, amount numeric,
               order_number bigint, stage_before @extschema@.lifecycle)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   PERFORM segments._insights_check_range(from_at, to_at, 'customer events range');
   RETURN QUERY
@@ -403,7 +413,7 @@ CREATE FUNCTION segments.customer_events(from_at timestamptz, to_at timestamptz,
 RETURNS TABLE(metric text, metric_order int, customers bigint, orders bigint, revenue numeric,
               comparison_customers bigint, comparison_orders bigint, comparison_revenue numeric,
               change bigint, change_ratio numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   PERFORM segments._insights_check_range(from_at, to_at, 'customer events range');
   IF (compare_from IS NULL) <> (compare_to IS NULL) THEN
@@ -448,7 +458,7 @@ COMMENT ON FUNCTION segments.customer_events(timestamptz, timestamptz, timestamp
 CREATE FUNCTION segments.customer_event_products(from_at timestamptz, to_at timestamptz,
   order_lines regclass, columns jsonb DEFAULT '{}', for_metric text DEFAULT NULL)
 RETURNS TABLE(metric text, metric_order int, product text, units numeric, customers bigint, revenue numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   cols jsonb := jsonb_build_object('order_id', 'order_id', 'product', 'product', 'units', 'quantity',
                                    'revenue', 'revenue') || coalesce(columns, '{}');
@@ -529,7 +539,7 @@ COMMENT ON FUNCTION segments._insights_check_buckets(int) IS 'Internal: validate
 
 CREATE FUNCTION segments.rfm_cut_points(buckets int DEFAULT 5)
 RETURNS TABLE(dimension text, cut_points float8[])
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE fr float8[];
 BEGIN
   PERFORM segments._insights_check_buckets(buckets);
@@ -567,7 +577,7 @@ CREATE FUNCTION segments.rfm(buckets int DEFAULT 5, recency_cuts float8[] DEFAUL
   frequency_cuts float8[] DEFAULT NULL, monetary_cuts float8[] DEFAULT NULL)
 RETURNS TABLE(customer_id text, recency_days float8, frequency int, monetary numeric,
               r_score int, f_score int, m_score int, rfm_score text, rfm_group text)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   PERFORM segments._insights_check_buckets(buckets);
   PERFORM segments._insights_check_cuts(recency_cuts, buckets, 'recency');
@@ -607,7 +617,7 @@ CREATE FUNCTION segments.cohorts(period text DEFAULT 'month', from_at timestampt
                                  to_at timestamptz DEFAULT NULL)
 RETURNS TABLE(cohort date, cohort_size bigint, period_number int, period_start date,
               active_customers bigint, retention numeric, orders bigint, revenue numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE step interval;
 BEGIN
   IF period IS NULL OR period NOT IN ('week', 'month', 'quarter', 'year') THEN
@@ -643,7 +653,7 @@ COMMENT ON FUNCTION segments.cohorts(text, timestamptz, timestamptz) IS
 
 CREATE FUNCTION segments.members_at(segment text, at timestamptz)
 RETURNS TABLE(customer_id text, joined_at timestamptz)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE sid bigint := segments._insights_segment_id(segment);
 BEGIN
   IF at IS NULL THEN
@@ -662,7 +672,7 @@ COMMENT ON FUNCTION segments.members_at(text, timestamptz) IS
 CREATE FUNCTION segments.overlap(segment_names text[] DEFAULT NULL)
 RETURNS TABLE(segment_a text, segment_b text, size_a bigint, size_b bigint, in_both bigint,
               only_a bigint, only_b bigint, jaccard numeric, pct_of_a numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE missing text;
 BEGIN
   SELECT string_agg(n, ', ') INTO missing FROM unnest(segment_names) n

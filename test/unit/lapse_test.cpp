@@ -1,0 +1,50 @@
+#include "lapse.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "errors.h"
+
+using namespace pgs::core;
+
+TEST(Lapse, OneOrderUsesTypicalLatency) {
+    LifecycleRule rule;  // typical 90 days, spread 90, lost after 90 + 3 * 90
+    EXPECT_DOUBLE_EQ(lost_after_days({10}, rule), 360);
+    rule.typical_latency_days = 20;
+    EXPECT_DOUBLE_EQ(lost_after_days({10}, rule), 80);
+}
+
+TEST(Lapse, NeverBeforeJustOrderedWindow) {
+    LifecycleRule rule;
+    std::vector<double> daily;
+    for (int i = 0; i < 30; ++i) daily.push_back(i);  // mean 1, spread floor 0.5: 2.5 < 30
+    EXPECT_DOUBLE_EQ(lost_after_days(daily, rule), 30);
+}
+
+// The threshold agrees with classify() on both sides, for random histories and rules.
+TEST(Lapse, AgreesWithClassify) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> gap(0, 120), sig(0, 4), ratio(0, 1), jod(0, 60);
+    for (int trial = 0; trial < 2000; ++trial) {
+        LifecycleRule rule;
+        rule.active_sigmas = sig(rng);
+        rule.lost_sigmas = rule.active_sigmas + sig(rng);
+        rule.min_spread_ratio = ratio(rng);
+        rule.just_ordered_days = jod(rng);
+        rule.typical_latency_days = 1 + gap(rng);
+        std::vector<double> days{0};
+        const int n = 1 + trial % 9;
+        for (int i = 1; i < n; ++i) days.push_back(days.back() + gap(rng));
+        const double t = lost_after_days(days, rule);
+        EXPECT_NE(*classify(days, days.back() + t * (1 - 1e-9) - 1e-9, rule), Lifecycle::lost);
+        EXPECT_EQ(*classify(days, days.back() + t * (1 + 1e-9) + 1e-9, rule), Lifecycle::lost);
+    }
+}
+
+TEST(Lapse, RejectsBadRuleAndNoOrders) {
+    LifecycleRule rule;
+    rule.lost_sigmas = 0.5;  // below active_sigmas
+    EXPECT_THROW(lost_after_days({1, 2}, rule), Error);
+    EXPECT_THROW(lost_after_days({}, LifecycleRule{}), Error);
+}
