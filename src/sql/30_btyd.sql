@@ -19,7 +19,8 @@ CREATE TYPE @extschema@.gammagamma_model AS (p double precision, q double precis
 COMMENT ON TYPE @extschema@.gammagamma_model IS
   'Fitted Gamma-Gamma spend model: mean spend per transaction, fitted on repeat buyers; with the maximised log-likelihood, customers fitted and convergence';
 
--- rfm_summary(ordered_at, amount, cutoff [, unit]).
+-- rfm_summary(ordered_at, amount, cutoff [, unit]). SSPACE: the state (40 bytes) and a first array of
+-- 8 orders, so that the planner sizes hash aggregation by customer right.
 CREATE FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz) RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_rfm_accum' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz, text) RETURNS internal
@@ -34,13 +35,13 @@ CREATE FUNCTION @extschema@.rfm_final(internal) RETURNS @extschema@.rfm
   AS 'MODULE_PATHNAME', 'pgs_rfm_final' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz) (
-  SFUNC = @extschema@.rfm_accum, STYPE = internal,
+  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
   FINALFUNC = @extschema@.rfm_final, FINALFUNC_MODIFY = READ_ONLY,
   COMBINEFUNC = @extschema@.rfm_combine,
   SERIALFUNC = @extschema@.rfm_serialize, DESERIALFUNC = @extschema@.rfm_deserialize,
   PARALLEL = SAFE);
 CREATE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz, unit text) (
-  SFUNC = @extschema@.rfm_accum, STYPE = internal,
+  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
   FINALFUNC = @extschema@.rfm_final, FINALFUNC_MODIFY = READ_ONLY,
   COMBINEFUNC = @extschema@.rfm_combine,
   SERIALFUNC = @extschema@.rfm_serialize, DESERIALFUNC = @extschema@.rfm_deserialize,
