@@ -253,7 +253,7 @@ COMMENT ON COLUMN segments.pack_catalog.installed IS 'Whether the segment exists
 -- segments.create_segment; reports one row per segment of the pack.
 CREATE FUNCTION segments.install_pack(pack text, vip_threshold numeric DEFAULT 1000,
                                       refresh_interval interval DEFAULT '1 day', build boolean DEFAULT true)
-RETURNS TABLE (segment text, status text, segment_id bigint, missing_sources text[])
+RETURNS TABLE (segment text, status text, segment_id bigint, missing_sources text[], error text)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 #variable_conflict use_variable
 DECLARE
@@ -261,7 +261,11 @@ DECLARE
   cur record;
   v_rule text;
   skipped text[] := '{}';
+  created int := 0;
   packs text;
+  -- Without the background worker, the engine warns once per new segment; a pack says it once.
+  unscheduled boolean := false;
+  saved_level text := current_setting('client_min_messages');
 BEGIN
   IF pack IS NULL OR NOT EXISTS (SELECT 1 FROM segments.pack_segments p WHERE p.pack = install_pack.pack) THEN
     SELECT string_agg(DISTINCT p.pack, ', ') INTO packs FROM segments.pack_segments p;
@@ -280,8 +284,13 @@ BEGIN
             HINT = 'For example ''1 day'' or ''1 hour''.';
   END IF;
 
+  IF to_regprocedure('segments.worker_preloaded()') IS NOT NULL THEN
+    EXECUTE 'SELECT NOT segments.worker_preloaded()' INTO unscheduled;
+  END IF;
+
   FOR d IN SELECT p.* FROM segments.pack_segments p WHERE p.pack = install_pack.pack ORDER BY p.position LOOP
     segment := d.name;
+    error := NULL;
     v_rule := replace(d.rule, '{vip_threshold}', vip_threshold::text);
     missing_sources := ARRAY(SELECT k FROM unnest(d.required_sources) k
                              WHERE k NOT IN (SELECT m.kind FROM segments.sources m WHERE m.mapped)
@@ -298,10 +307,15 @@ BEGIN
         segment_id := NULL;
         skipped := skipped || d.name;
       ELSE
+        IF unscheduled THEN
+          PERFORM set_config('client_min_messages', 'error', true);
+        END IF;
         segment_id := segments.create_segment(name => d.name, rule => v_rule, query => d.query,
                         description => d.meaning, refresh_interval => install_pack.refresh_interval,
                         pack => d.pack, required_sources => d.required_sources, build => build);
+        PERFORM set_config('client_min_messages', saved_level, true);
         status := 'created';
+        created := created + 1;
       END IF;
     ELSE
       segment_id := cur.id;
@@ -320,9 +334,18 @@ BEGIN
         status := 'updated';
       END IF;
     END IF;
+    -- A build that failed (the engine keeps the segment, status failed): say why.
+    IF segment_id IS NOT NULL THEN
+      SELECT s.last_error INTO error FROM segments.segments s WHERE s.id = segment_id AND s.status = 'failed';
+    END IF;
     RETURN NEXT;
   END LOOP;
 
+  IF unscheduled AND created > 0 THEN
+    RAISE WARNING 'pack %: % new segment(s) will not refresh automatically: pg_segments is not in shared_preload_libraries',
+      pack, created
+      USING HINT = 'Add pg_segments to shared_preload_libraries and restart the server, or refresh from cron with CALL segments.refresh_due().';
+  END IF;
   IF cardinality(skipped) > 0 THEN
     RAISE WARNING 'pack %: % segment(s) not installed, their sources are not mapped: %',
       pack, cardinality(skipped), array_to_string(skipped, ', ')
