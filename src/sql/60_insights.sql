@@ -49,10 +49,11 @@ COMMENT ON FUNCTION segments._insights_check_range(timestamptz, timestamptz, tex
 -- ---------------------------------------------------------------------------------------------
 
 -- SQL-standard bodies (RETURN ...) are parsed once, at creation, and are inlined into the calling
--- query: no per-row function call.
+-- query: no per-row function call. STABLE, not IMMUTABLE: timestamptz - interval is only stable, and
+-- an IMMUTABLE wrapper around it would not be inlined.
 CREATE FUNCTION segments.email_engagement_level(opted_in boolean, last_open_at timestamptz,
                                                 last_click_at timestamptz, as_of timestamptz)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
 RETURN CASE
     WHEN opted_in IS FALSE THEN 'unsubscribed'
     WHEN last_click_at > as_of - interval '30 days' THEN 'high'
@@ -339,12 +340,16 @@ BEGIN
   -- Period i is [bounds[i], bounds[i + 1]); width_bucket finds it.
   bounds := ARRAY(SELECT generate_series(from_at, to_at - interval '1 microsecond', step)) || to_at;
   RETURN QUERY
-  WITH o AS (  -- one pass over the valid orders: first order, next order, moment of lapsing
-    SELECT s.customer_id, s.ordered_at, s.amount, first_value(s.ordered_at) OVER w AS first_at,
-           lead(s.ordered_at) OVER w AS next_at, @extschema@.lifecycle_lost_at(s.ordered_at) OVER w AS lost_at
-    FROM segments.source_orders s
-    WHERE s.valid AND s.customer_id IS NOT NULL AND s.ordered_at < to_at
-    WINDOW w AS (PARTITION BY s.customer_id ORDER BY s.ordered_at, s.order_id)),
+  WITH o AS (  -- one pass over the valid orders: first order, next order, moment of lapsing; kept:
+               -- the orders in the range and those whose lapse moment is in it
+    SELECT * FROM (
+      SELECT s.customer_id, s.ordered_at, s.amount, first_value(s.ordered_at) OVER w AS first_at,
+             lead(s.ordered_at) OVER w AS next_at, @extschema@.lifecycle_lost_at(s.ordered_at) OVER w AS lost_at
+      FROM segments.source_orders s
+      WHERE s.valid AND s.customer_id IS NOT NULL AND s.ordered_at < to_at
+      -- COLLATE "C": partitions only need grouping, and byte order is the cheapest
+      WINDOW w AS (PARTITION BY s.customer_id COLLATE "C" ORDER BY s.ordered_at, s.order_id)) x
+    WHERE x.ordered_at >= from_at OR (x.lost_at >= from_at AND x.lost_at < to_at)),
   active AS (  -- customers ordering in a period: new if their first order is in it
     SELECT width_bucket(o.ordered_at, bounds) AS i, o.customer_id, min(o.first_at) AS first_at,
            count(*) AS n, @extschema@.clv(o.amount) AS rev
@@ -367,13 +372,33 @@ END $$;
 COMMENT ON FUNCTION segments.new_returning_lapsed_series(timestamptz, timestamptz, interval) IS
   'segments.new_returning_lapsed for each step-long period of [from_at, to_at), in one pass, for charting';
 
+-- One range: two lifecycle_stage aggregates per customer (one hash aggregate over the orders) cost
+-- less than the window pass the series needs; both are checked against the same oracle.
 CREATE FUNCTION segments.new_returning_lapsed(from_at timestamptz, to_at timestamptz)
 RETURNS TABLE(status text, customers bigint, orders bigint, revenue numeric)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   PERFORM segments._insights_check_range(from_at, to_at, 'new_returning_lapsed range');
-  RETURN QUERY SELECT x.status, x.customers, x.orders, x.revenue
-               FROM segments.new_returning_lapsed_series(from_at, to_at, to_at - from_at) x;
+  RETURN QUERY
+  WITH per AS (
+    SELECT o.customer_id, min(o.ordered_at) AS first_at,
+           count(*) FILTER (WHERE o.ordered_at >= from_at) AS n_in,
+           @extschema@.clv(o.amount) FILTER (WHERE o.ordered_at >= from_at) AS rev_in,
+           @extschema@.lifecycle_stage(o.ordered_at, from_at) FILTER (WHERE o.ordered_at < from_at) AS stage_from,
+           @extschema@.lifecycle_stage(o.ordered_at, to_at) FILTER (WHERE o.ordered_at < from_at) AS stage_to
+    FROM segments.source_orders o
+    WHERE o.valid AND o.customer_id IS NOT NULL AND o.ordered_at < to_at
+    GROUP BY o.customer_id),
+  classified AS (
+    SELECT CASE WHEN p.first_at >= from_at THEN 'new'
+                WHEN p.n_in > 0 THEN 'returning'
+                WHEN p.stage_to = 'lost' AND p.stage_from <> 'lost' THEN 'lapsed' END AS st,
+           p.n_in, p.rev_in
+    FROM per p)
+  SELECT k.st, count(c.st), coalesce(sum(c.n_in), 0)::bigint, coalesce(sum(c.rev_in), 0)
+  FROM (VALUES (1, 'new'), (2, 'returning'), (3, 'lapsed')) k(n, st)
+  LEFT JOIN classified c ON c.st = k.st
+  GROUP BY k.n, k.st ORDER BY k.n;
 END $$;
 COMMENT ON FUNCTION segments.new_returning_lapsed(timestamptz, timestamptz) IS
   'Ometria new vs returning vs lapsed customers in [from_at, to_at), mutually exclusive: new = first valid order in range; returning = ordered in range, not new; lapsed = no order in range and became lost during it';
@@ -402,7 +427,7 @@ BEGIN
            @extschema@.lifecycle_stage_before(o.ordered_at) OVER w AS st
     FROM segments.source_orders o JOIN cust USING (customer_id)
     WHERE o.valid AND o.ordered_at < to_at
-    WINDOW w AS (PARTITION BY o.customer_id ORDER BY o.ordered_at, o.order_id))
+    WINDOW w AS (PARTITION BY o.customer_id COLLATE "C" ORDER BY o.ordered_at, o.order_id))
   SELECT h.customer_id, h.order_id, h.ordered_at, h.amount, h.n, h.st FROM hist h WHERE h.ordered_at >= from_at;
 END $$;
 COMMENT ON FUNCTION segments.customer_event_orders(timestamptz, timestamptz) IS
