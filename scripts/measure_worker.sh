@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Measures the background worker: idle CPU of the launcher and a scheduler (utime+stime from
-# /proc/<pid>/stat over IDLE_SECONDS with nothing due), and the lag from a data change to the
+# Measures the background worker: idle CPU of the launcher and a scheduler (CPU time from
+# /proc/<pid>/schedstat over IDLE_SECONDS with nothing due), and the lag from a data change to the
 # membership change, with the nap time alone and with segments.refresh_now.
 # Usage: PGS_PORT=54333 NAPTIME=10 IDLE_SECONDS=60 bash scripts/measure_worker.sh
 set -euo pipefail
@@ -19,15 +19,16 @@ for t in 100 300 500 700 900; do create_spenders "over_$t" "$t" '1 day'; done
 wait_for 30 "scheduler idle" "SELECT state = 'idle' FROM segments.worker_status WHERE database = 'postgres'"
 sleep "$NAPTIME"
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
+# CPU time in ns (schedstat is finer than utime+stime in /proc/<pid>/stat, which counts 10 ms ticks).
+ticks() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+hz=1000000000
 sched=$(scheduler_pid postgres)
 launcher=$(q "SELECT pid FROM segments.worker_status WHERE kind = 'launcher'")
 s0=$(ticks "$sched"); l0=$(ticks "$launcher")
 sleep "$IDLE_SECONDS"
 s1=$(ticks "$sched"); l1=$(ticks "$launcher")
 awk -v s=$((s1 - s0)) -v l=$((l1 - l0)) -v hz="$hz" -v d="$IDLE_SECONDS" -v n="$NAPTIME" 'BEGIN {
-  printf "idle CPU over %d s (naptime %d s, 5 segments, nothing due): scheduler %.2f s (%.3f%%), launcher %.2f s (%.3f%%)\n",
+  printf "idle CPU over %d s (naptime %d s, 5 segments, nothing due): scheduler %.4f s (%.4f%%), launcher %.4f s (%.4f%%)\n",
     d, n, s / hz, 100 * s / hz / d, l / hz, 100 * l / hz / d }'
 
 # Lag with the nap time: the segment is due every tick (interval 1 s); the lag runs from the

@@ -35,6 +35,7 @@ CREATE VIEW segments.worker_status AS
     SELECT kind, database, datid, pid, state, started_at, last_tick, runs_succeeded, runs_failed,
            last_error, last_error_at, refreshing_segment
       FROM segments.worker_status_rows();
+GRANT SELECT ON segments.worker_status TO PUBLIC;
 COMMENT ON VIEW segments.worker_status IS
     'The background worker as it runs now: the launcher and one scheduler per served database (empty when pg_segments is not preloaded).';
 COMMENT ON COLUMN segments.worker_status.kind IS 'launcher, or scheduler (one per served database)';
@@ -46,7 +47,7 @@ COMMENT ON COLUMN segments.worker_status.started_at IS 'when this process starte
 COMMENT ON COLUMN segments.worker_status.last_tick IS 'end of the scheduler''s last look for due segments';
 COMMENT ON COLUMN segments.worker_status.runs_succeeded IS 'refreshes that succeeded since the server started';
 COMMENT ON COLUMN segments.worker_status.runs_failed IS 'refreshes that failed since the server started';
-COMMENT ON COLUMN segments.worker_status.last_error IS 'last error the scheduler met (which call, segment id, SQLSTATE, message)';
+COMMENT ON COLUMN segments.worker_status.last_error IS 'last error the scheduler met (which call, segment id, SQLSTATE, message); shown to members of pg_read_all_stats only';
 COMMENT ON COLUMN segments.worker_status.last_error_at IS 'when last_error happened';
 COMMENT ON COLUMN segments.worker_status.refreshing_segment IS 'id of the segment being refreshed now (state refreshing)';
 

@@ -5,6 +5,8 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_authid_d.h"
+#include "utils/acl.h"
 #include "commands/dbcommands.h"
 #include "funcapi.h"
 #include "utils/timestamp.h"
@@ -96,6 +98,9 @@ PGS_FUNCTION(pgs_worker_status_rows) {
     memcpy(copy, st, size);
     LWLockRelease(st->lock);
 
+    // Error messages can quote data of segments the caller may not see: like the query text in
+    // pg_stat_activity, they are shown to members of pg_read_all_stats (and superusers) only.
+    bool see_errors = has_privs_of_role(GetUserId(), ROLE_PG_READ_ALL_STATS);
     constexpr int ncols = 12;
     if (copy->launcher_pid != 0) {
         Datum values[ncols] = {};
@@ -129,7 +134,7 @@ PGS_FUNCTION(pgs_worker_status_rows) {
         values[7] = Int64GetDatum(s->runs_succeeded);
         values[8] = Int64GetDatum(s->runs_failed);
         values[9] = CStringGetTextDatum(s->last_error);
-        nulls[9] = s->last_error[0] == '\0';
+        nulls[9] = s->last_error[0] == '\0' || !see_errors;
         values[10] = TimestampTzGetDatum(s->last_error_at);
         nulls[10] = s->last_error_at == 0;
         values[11] = Int64GetDatum(s->current_segment);

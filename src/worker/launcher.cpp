@@ -1,6 +1,7 @@
 // The launcher: started by the postmaster when pg_segments is in shared_preload_libraries, it keeps
 // one scheduler (a dynamic background worker) running in every database it should serve, starts
 // schedulers for new databases, stops those no longer wanted and restarts those that died.
+#include "../pg/guard.h"
 #include "worker.h"
 
 extern "C" {
@@ -298,7 +299,8 @@ void define_settings_and_register() {
 
 using namespace pgs::worker;
 
-void pgs_launcher_main(Datum) {
+// The body of the background worker; C-style, holds no C++ object with a destructor.
+static void launcher_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
@@ -339,4 +341,9 @@ void pgs_launcher_main(Datum) {
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
     }
+}
+
+// Background-worker entry: a thin shim through the guard (docs/cpp-boundary.md).
+void pgs_launcher_main(Datum arg) {
+    pgs::guarded([&]() { launcher_main(arg); });
 }

@@ -6,6 +6,7 @@
 // A failing or slow refresh rolls back alone (membership stays the last committed one), is recorded
 // with fail_run in a fresh transaction, and never delays the other segments for longer than
 // pg_segments.refresh_timeout.
+#include "../pg/guard.h"
 #include "worker.h"
 
 extern "C" {
@@ -271,7 +272,8 @@ bool claim_slot(Oid dboid) {
 
 using namespace pgs::worker;
 
-void pgs_scheduler_main(Datum arg) {
+// The body of the background worker; C-style, holds no C++ object with a destructor.
+static void scheduler_main(Datum arg) {
     Oid dboid = DatumGetObjectId(arg);
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);  // cancels a refresh in progress, then exits
@@ -331,4 +333,9 @@ void pgs_scheduler_main(Datum arg) {
         pgstat_report_activity(STATE_IDLE, nullptr);
         if (!wake_requested(false)) nap(GetCurrentTimestamp());
     }
+}
+
+// Background-worker entry: a thin shim through the guard (docs/cpp-boundary.md).
+void pgs_scheduler_main(Datum arg) {
+    pgs::guarded([&]() { scheduler_main(arg); });
 }

@@ -1,4 +1,5 @@
 // Shared memory of the background worker, and the DROP DATABASE guard.
+#include "../pg/guard.h"
 #include "worker.h"
 
 extern "C" {
@@ -84,7 +85,7 @@ const char* option_value(List* options, const char* name) {
     return nullptr;
 }
 
-extern "C" void pgs_process_utility(PlannedStmt* pstmt, const char* queryString, bool readOnlyTree,
+void process_utility(PlannedStmt* pstmt, const char* queryString, bool readOnlyTree,
                                     ProcessUtilityContext context, ParamListInfo params,
                                     QueryEnvironment* queryEnv, DestReceiver* dest, QueryCompletion* qc) {
     Node* node = pstmt->utilityStmt;
@@ -103,6 +104,15 @@ extern "C" void pgs_process_utility(PlannedStmt* pstmt, const char* queryString,
         prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
     else
         standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+// Hook entry: a thin shim through the guard.
+extern "C" void pgs_process_utility(PlannedStmt* pstmt, const char* queryString, bool readOnlyTree,
+                                    ProcessUtilityContext context, ParamListInfo params,
+                                    QueryEnvironment* queryEnv, DestReceiver* dest, QueryCompletion* qc) {
+    pgs::guarded([&]() {
+        process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+    });
 }
 
 }  // namespace

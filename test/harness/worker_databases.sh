@@ -104,6 +104,11 @@ timeout 30 "$PGS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "ALTER DATABA
   || fail "ALTER DATABASE RENAME of a served database failed or hung"
 wait_for 25 "shop_c served after the rename" "SELECT pid IS NOT NULL FROM segments.worker_status WHERE database = 'shop_c'"
 ok "a renamed database is served under its new name"
+timeout 30 "$PGS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE shop_copy TEMPLATE shop_c" \
+  || fail "CREATE DATABASE ... TEMPLATE of a served database failed or hung"
+wait_for 25 "shop_copy and shop_c served" \
+  "SELECT count(*) = 2 FROM segments.worker_status WHERE database IN ('shop_c', 'shop_copy') AND pid IS NOT NULL"
+ok "a served database can be used as a template"
 no_crash
 
 # 7. Without shared_preload_libraries: nothing runs, and the functions say so.

@@ -116,5 +116,23 @@ wait_for 5 "runs older than 1 s pruned" \
   "SELECT count(*) < $before AND count(*) FILTER (WHERE finished_at < now() - interval '3 s') = 0 FROM segments.runs"
 ok "run_retention prunes old runs"
 
+# 6. The worker (a superuser) refreshes a segment with its owner's privileges, not its own.
+pgs_psql >/dev/null <<'SQL'
+CREATE ROLE alice LOGIN;
+GRANT USAGE ON SCHEMA shop TO alice;
+GRANT SELECT ON shop.orders TO alice;
+SQL
+PGUSER=alice q "SELECT segments.create_segment('alices', query => 'SELECT customer_id FROM shop.orders WHERE total > 600', refresh_interval => '1 second')" >/dev/null
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c8', 650)" >/dev/null
+wait_for 5 "alice's segment refreshed by the worker" "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'alices' AND customer_id = 'c8')"
+q "REVOKE SELECT ON shop.orders FROM alice" >/dev/null
+wait_for 5 "alice's segment failing once she may not read the orders" \
+  "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'alices' AND r.trigger = 'worker' AND r.status = 'failed' AND r.sqlstate = '42501')"
+ok "the worker refreshes a segment with its owner's privileges"
+expect "worker_status hides error messages from roles without pg_read_all_stats" \
+  "$(PGUSER=alice q "SELECT count(*) FILTER (WHERE last_error IS NOT NULL) || '/' || count(*) FROM segments.worker_status WHERE kind = 'scheduler'")" "0/1"
+expect "a superuser sees them" "$(q "SELECT last_error LIKE '%42501%' FROM segments.worker_status WHERE kind = 'scheduler'")" t
+q "SELECT segments.deactivate_segment('alices')" >/dev/null
+
 grep -E "terminated by signal|PANIC|TRAP:" "$PGS_DATA/server.log" && fail "server log shows a crash"
 echo "figures: lag data change -> membership: ${lag_nap}s with naptime 1 s; ${lag_now}s with refresh_now (naptime 60 s)"
