@@ -119,6 +119,9 @@ GRANT USAGE ON SCHEMA packs_tiny TO regress_packs_analyst;
 GRANT SELECT ON packs_tiny.orders, packs_tiny.people TO regress_packs_analyst;
 SET ROLE regress_packs_analyst;
 SELECT status, count(*) FROM segments.install_pack('lifecycle') GROUP BY status;
+-- The ecommerce segments belong to the superuser: invisible to this role, so not overwritten.
+SELECT count(*) AS visible_ecommerce FROM segments.segments WHERE pack = 'ecommerce';
+SELECT pg_temp.error_of($$SELECT * FROM segments.install_pack('ecommerce')$$);
 RESET ROLE;
 SELECT DISTINCT owner FROM segments.segments WHERE pack = 'lifecycle';
 -- It cannot install a segment over a table it may not read: the server's own error, nothing kept.

@@ -310,9 +310,16 @@ BEGIN
         IF unscheduled THEN
           PERFORM set_config('client_min_messages', 'error', true);
         END IF;
-        segment_id := segments.create_segment(name => d.name, rule => v_rule, query => d.query,
-                        description => d.meaning, refresh_interval => install_pack.refresh_interval,
-                        pack => d.pack, required_sources => d.required_sources, build => build);
+        BEGIN
+          segment_id := segments.create_segment(name => d.name, rule => v_rule, query => d.query,
+                          description => d.meaning, refresh_interval => install_pack.refresh_interval,
+                          pack => d.pack, required_sources => d.required_sources, build => build);
+        EXCEPTION WHEN unique_violation THEN
+          -- the name is taken by a segment this role cannot see (row-level security)
+          RAISE EXCEPTION 'segment % already exists, owned by a role whose segments you cannot see', d.name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Ask that role (or a superuser) to install or drop the pack, or to grant you its role.';
+        END;
         PERFORM set_config('client_min_messages', saved_level, true);
         status := 'created';
         created := created + 1;
