@@ -537,8 +537,9 @@ COMMENT ON FUNCTION segments.customer_event_products(timestamptz, timestamptz, r
 -- ---------------------------------------------------------------------------------------------
 
 CREATE FUNCTION segments.rfm_group(r_score int, f_score int) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE  -- not STRICT, so that it is inlined; NULL scores give NULL
+    WHEN r_score IS NULL OR f_score IS NULL THEN NULL
     WHEN r_score >= 5 AND f_score >= 4 THEN 'champions'
     WHEN r_score >= 3 AND f_score >= 4 THEN 'loyal'
     WHEN r_score >= 4 AND f_score >= 2 THEN 'potential_loyalists'
@@ -651,19 +652,20 @@ BEGIN
   END IF;
   step := CASE period WHEN 'quarter' THEN interval '3 months' ELSE ('1 ' || period)::interval END;
   RETURN QUERY
-  WITH o AS (
-    SELECT s.customer_id, date_trunc(period, s.ordered_at) AS p, s.amount
-    FROM segments.source_orders s WHERE s.valid AND s.customer_id IS NOT NULL AND s.ordered_at IS NOT NULL),
-  firsts AS (SELECT o.customer_id, min(o.p) AS c FROM o GROUP BY o.customer_id),
+  WITH cp AS (  -- one row per customer and period with a valid order
+    SELECT s.customer_id, date_trunc(period, s.ordered_at) AS p, count(*) AS n, @extschema@.clv(s.amount) AS rev
+    FROM segments.source_orders s WHERE s.valid AND s.customer_id IS NOT NULL AND s.ordered_at IS NOT NULL
+    GROUP BY 1, 2),
+  firsts AS (SELECT cp.customer_id, min(cp.p) AS c FROM cp GROUP BY cp.customer_id),
   chosen AS (SELECT * FROM firsts f WHERE (from_at IS NULL OR f.c >= date_trunc(period, from_at))
                                       AND (to_at IS NULL OR f.c < to_at)),
   sizes AS (SELECT ch.c, count(*) AS n FROM chosen ch GROUP BY ch.c),
   activity AS (
-    SELECT ch.c, o.p, count(DISTINCT o.customer_id) AS active, count(*) AS orders, sum(o.amount) AS revenue
-    FROM o JOIN chosen ch USING (customer_id) GROUP BY ch.c, o.p),
+    SELECT ch.c, cp.p, count(*) AS active, sum(cp.n)::bigint AS orders, sum(cp.rev) AS revenue
+    FROM cp JOIN chosen ch USING (customer_id) GROUP BY ch.c, cp.p),
   grid AS (
     SELECT sz.c, sz.n, g.p, (row_number() OVER (PARTITION BY sz.c ORDER BY g.p) - 1)::int AS k
-    FROM sizes sz CROSS JOIN LATERAL generate_series(sz.c, (SELECT max(o.p) FROM o), step) g(p))
+    FROM sizes sz CROSS JOIN LATERAL generate_series(sz.c, (SELECT max(cp.p) FROM cp), step) g(p))
   SELECT g.c::date, g.n, g.k, g.p::date, coalesce(a.active, 0), round(coalesce(a.active, 0)::numeric / g.n, 4),
          coalesce(a.orders, 0), coalesce(a.revenue, 0)
   FROM grid g LEFT JOIN activity a ON a.c = g.c AND a.p = g.p
