@@ -22,6 +22,7 @@ SELECT pack, count(*) AS segments, count(*) FILTER (WHERE kind = 'rule') AS rule
         WHERE c.pack = p.pack) AS sources
 FROM segments.pack_catalog p
 GROUP BY pack ORDER BY pack;
+SELECT * FROM segments.packs;
 -- Nothing mapped yet: nothing installed, every segment says what it misses.
 SELECT segment, title, missing_sources, installed FROM segments.pack_catalog
 WHERE pack = 'ecommerce' ORDER BY position;
@@ -65,6 +66,7 @@ SELECT segment, string_agg(customer_id, ' ' ORDER BY customer_id) AS members
 FROM segments.members WHERE segment IN ('ecommerce_virgin_customers', 'ecommerce_waiting_on_stock', 'ecommerce_abandoned_browsers')
 GROUP BY segment ORDER BY segment;
 SELECT segment, missing_sources, installed FROM segments.pack_catalog WHERE pack = 'ecommerce' ORDER BY position;
+SELECT pack, segments, installed, ready, missing_sources FROM segments.packs;
 
 -- A new VIP threshold updates (and rebuilds) only the VIP segment: b (900) and c (1000) join.
 SELECT segment, status FROM segments.install_pack('ecommerce', vip_threshold => 899.99) WHERE status <> 'unchanged';

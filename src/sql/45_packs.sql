@@ -249,6 +249,33 @@ COMMENT ON COLUMN segments.pack_catalog.required_sources IS 'Source kinds the se
 COMMENT ON COLUMN segments.pack_catalog.missing_sources IS 'Required source kinds not mapped yet (segments.map_source); empty when the segment can work';
 COMMENT ON COLUMN segments.pack_catalog.installed IS 'Whether the segment exists (installed from this pack)';
 
+-- One row per pack: what it is, how much of it is installed, what it still needs.
+CREATE VIEW segments.packs AS
+SELECT c.pack,
+       CASE c.pack
+         WHEN 'ecommerce' THEN 'Ortto''s nine eCommerce audiences (BigCommerce, PrestaShop, Shopify, WooCommerce)'
+         WHEN 'payments' THEN 'Ortto''s seven payments audiences (Chargebee, Recurly, Stripe)'
+         WHEN 'crm' THEN 'Ortto''s seven CRM audiences (Pipedrive)'
+         WHEN 'lifecycle' THEN 'Clerk.io life-cycle stages and Ometria value bands'
+       END AS description,
+       count(*)::int AS segments,
+       count(*) FILTER (WHERE c.installed)::int AS installed,
+       count(*) FILTER (WHERE cardinality(c.missing_sources) = 0)::int AS ready,
+       ARRAY(SELECT DISTINCT k FROM segments.pack_catalog c2, unnest(c2.missing_sources) k
+             WHERE c2.pack = c.pack ORDER BY k) AS missing_sources
+FROM segments.pack_catalog c
+GROUP BY c.pack
+ORDER BY min(CASE c.pack WHEN 'ecommerce' THEN 1 WHEN 'payments' THEN 2 WHEN 'crm' THEN 3 ELSE 4 END);
+COMMENT ON VIEW segments.packs IS
+  'Ready-made packs: description, number of segments, how many are installed, how many can work with the mapped sources, which sources are missing';
+COMMENT ON COLUMN segments.packs.pack IS 'Pack name, the argument of segments.install_pack';
+COMMENT ON COLUMN segments.packs.description IS 'Where the pack comes from';
+COMMENT ON COLUMN segments.packs.segments IS 'Segments in the pack';
+COMMENT ON COLUMN segments.packs.installed IS 'Segments of the pack installed now';
+COMMENT ON COLUMN segments.packs.ready IS 'Segments whose required sources are all mapped';
+COMMENT ON COLUMN segments.packs.missing_sources IS 'Source kinds to map (segments.map_source) for the whole pack to work';
+GRANT SELECT ON segments.packs TO PUBLIC;
+
 -- install_pack: creates (or updates) every segment of a pack whose sources are mapped, through
 -- segments.create_segment; reports one row per segment of the pack.
 CREATE FUNCTION segments.install_pack(pack text, vip_threshold numeric DEFAULT 1000,
