@@ -29,7 +29,7 @@ extern "C" {
 namespace pgs::worker {
 namespace {
 
-constexpr long prune_every_ms = 10 * 60 * 1000L;
+constexpr long prune_every_ms = 10 * 60 * 1000L;  // recover_runs + prune_runs
 constexpr int max_due_per_pass = 10000;
 
 SchedulerSlot* my_slot = nullptr;
@@ -319,7 +319,12 @@ static void scheduler_main(Datum arg) {
             if (recovered &&
                 (last_prune == 0 || settings_reloaded ||
                  TimestampDifferenceExceeds(last_prune, now, prune_every_ms))) {
+                // Runs left running by a session that died without the server crashing (a cron
+                // job's CALL segments.refresh_due() killed mid-run) would keep their segment from
+                // ever being due again: recover them too, then prune.
                 Outcome o;
+                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, 0, &o);
+                if (!o.ok) record_error("recover_runs", 0, &o);
                 unit_of_work("SELECT segments.prune_runs()", 0, nullptr, nullptr, 0, &o);
                 if (!o.ok) record_error("prune_runs", 0, &o);
                 last_prune = now;

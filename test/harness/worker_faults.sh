@@ -69,3 +69,13 @@ expect "the crash added no change rows of its own" \
 no_crash_before=$(grep -c "terminated by signal" "$PGS_DATA/server.log" || true)
 [ "$no_crash_before" = 0 ] || fail "a process was terminated by a signal"
 ok "no process killed by a signal"
+
+# 5. A run left 'running' by a session that died without a server crash (a cron job's
+#    CALL segments.refresh_due() killed mid-run) is recovered by the running scheduler (every
+#    10 minutes, and at a reload), so its segment becomes due again.
+orphan=$(q "INSERT INTO segments.runs (segment_id, trigger, backend_pid) SELECT id, 'cron', 0 FROM segments.segments WHERE name = 'big' RETURNING id")
+q "SELECT pg_reload_conf()" >/dev/null
+wait_for 5 "orphaned run $orphan recovered" "SELECT status = 'failed' FROM segments.runs WHERE id = $orphan"
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c9', 999)" >/dev/null
+wait_for 5 "big refreshed again after the recovery" "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c9')"
+ok "a run orphaned by a dead session does not block its segment"
