@@ -112,7 +112,7 @@ CREATE FUNCTION pg_temp.season(month float8) RETURNS float8
                           WHEN 7 THEN 0.55 WHEN 8 THEN 0.55 ELSE 0.6 END $$;
 
 -- Model constants (BG/NBD r, a, b; the rate scale alpha is calibrated below).
-SELECT 0.75::float8 AS bg_r, 1.2::float8 AS bg_a, 9.0::float8 AS bg_b \gset
+SELECT 0.75::float8 AS bg_r, 1.2::float8 AS bg_a, 20.0::float8 AS bg_b \gset
 SELECT extract(epoch FROM (:'end_date'::date)::timestamptz)::float8 AS end_epoch,
        extract(epoch FROM (:'end_date'::date)::timestamptz)::float8 - 86400.0 * :history_days AS start_epoch \gset
 
@@ -191,8 +191,9 @@ FROM generate_series(to_timestamp(:start_epoch), to_timestamp(:end_epoch), inter
 SELECT sum(v * i) / sum(i) AS season_mean FROM unnest(:'season_days'::float8[]) WITH ORDINALITY AS t(v, i) \gset
 
 -- Calibrate the rate scale so the expected number of orders (first + repeats kept by the
--- seasonality) is the one asked for. Rates are capped at one order every two days. Expected repeats of a BG/NBD customer over w days:
--- (1 - p) / p * (1 - exp(-lambda p w)). Bisection on log(scale), over a sample of at most 20,000 buyers.
+-- seasonality) is the one asked for; rates are capped at one order every two days. Expected
+-- repeats of a BG/NBD customer over w days: (1 - p) / p * (1 - exp(-lambda p w)). Bisection on
+-- log(scale), over a sample of at most 20,000 buyers.
 SELECT count(*) AS n_buyers FROM shop.stage_buyers \gset
 DO $$
 BEGIN
@@ -202,7 +203,8 @@ BEGIN
 END $$;
 CREATE TEMP TABLE calib AS
   SELECT w, lam0, p FROM shop.stage_buyers WHERE customer_id % greatest(1, :n_buyers / 20000) = 0;
-SELECT set_config('generate_shop.calib_target', ((:orders::float8 / :n_buyers) * (SELECT count(*) FROM calib))::text, true) AS calib_target,
+SELECT set_config('generate_shop.calib_target',
+                  ((:orders::float8 / :n_buyers) * (SELECT count(*) FROM calib))::text, true) AS calib_target,
        set_config('generate_shop.season_mean', :'season_mean', true) AS season_mean_set \gset
 CREATE TEMP TABLE scale (scale float8);
 DO $$
@@ -216,7 +218,8 @@ DECLARE
 BEGIN
   FOR i IN 1..40 LOOP
     mid := (lo + hi) / 2;
-    SELECT sum(1 + season * (1 - p) / p * (1 - exp(-least(least(exp(mid) * lam0, 0.5) * p * w, 700)))) INTO e FROM calib;
+    SELECT sum(1 + season * (1 - p) / p * (1 - exp(-least(least(exp(mid) * lam0, 0.5) * p * w, 700))))
+      INTO e FROM calib;
     IF e < target THEN lo := mid; ELSE hi := mid; END IF;
   END LOOP;
   INSERT INTO scale VALUES (exp((lo + hi) / 2));
