@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo end to end at a tiny size (1,000 orders), twice (it must be idempotent): the background
-# worker refreshes every ready-made segment, the overview is printed and not empty; then it stops.
+# worker refreshes every ready-made segment, the overview is printed and not empty; then the CDNOW
+# data set once; then it stops.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PGS_DEMO_PRIVATE=1 PGS_DEMO_TCP=0 PGS_DEMO_PORT=${PGS_PORT:-54329}
@@ -36,5 +37,15 @@ diff=$(q "SELECT count(*) FROM segments.customers c FULL JOIN (SELECT customer_i
           WHERE coalesce(c.revenue, 0) <> coalesce(o.s, 0)")
 [ "$diff" = 0 ] || fail "$diff customers' revenue differs from their orders"
 
+# The second data set: the real CDNOW purchases, with the BG/NBD calibration/holdout table.
+out=$(bash demo/run cdnow 2>&1) || { echo "$out"; fail "demo/run cdnow failed"; }
+grep -q 'BG/NBD fitted on the first 39 weeks' <<<"$out" || { echo "$out"; fail "cdnow: no BG/NBD section"; }
+cd_orders=$("$BIN/psql" -X -At -h "$PGS_DEMO_DIR/sock" -p "$PGS_DEMO_PORT" -U postgres -d cdnow \
+  -c "SELECT count(*) || '/' || count(DISTINCT customer_id) FROM cdnow.orders")
+[ "$cd_orders" = 69659/23570 ] || fail "cdnow: expected 69659 orders of 23570 customers, got $cd_orders"
+cd_lost=$("$BIN/psql" -X -At -h "$PGS_DEMO_DIR/sock" -p "$PGS_DEMO_PORT" -U postgres -d cdnow \
+  -c "SELECT customers FROM segments.overview WHERE segment = 'lifecycle_lost'")
+[ "${cd_lost:-0}" -gt 0 ] || fail "cdnow: lifecycle_lost is empty"
+
 bash demo/run stop | grep -q stopped || fail "demo/run stop did not stop the server"
-echo "demo_smoke: ok ($segments segments, $nonempty with members, $orders orders)"
+echo "demo_smoke: ok ($segments segments, $nonempty with members, $orders orders; cdnow $cd_orders)"
