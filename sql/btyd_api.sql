@@ -30,6 +30,10 @@ FROM (VALUES (1.0, 2.0, 3.0, 4.0)) v(x, tx, t, m) WHERE false;
 SELECT (gammagamma_fit(x, m)).customers AS gg_customers, gammagamma_fit(x, m) IS NULL AS gg_no_repeat_buyers
 FROM (VALUES (0, 0.0), (0, 5.0)) v(x, m);
 SELECT (bgnbd_fit(x, tx, t)).customers FROM (VALUES (1, 2, 10), (NULL, 1, 10), (0, 0, 10), (2, NULL, 5)) v(x, tx, t);
+-- Data that do not identify the model (every customer bought x times, the last at T): a parameter
+-- ends on the search bound and the fit says it did not converge.
+SELECT (m).converged, (m).a <= 1.0001e-8 AS a_at_bound
+FROM (SELECT bgnbd_fit(x, 10, 10) AS m FROM generate_series(1, 50) x) s;
 
 -- A model is a composite: fields are readable, scores are scalar functions of model and summary.
 CREATE TEMP TABLE bm AS SELECT ROW(0.243, 4.414, 0.793, 2.426, 0, 0, true, 0)::bgnbd_model AS bg,

@@ -63,6 +63,15 @@ inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<d
         }
     }
     best.iterations = total_iterations;
+    // A maximum on the edge of the search box means the data do not identify the model (e.g. no
+    // repeat purchase at all): report it as not converged.
+    for (double v : best.params) {
+        const double t = std::log(v);
+        if (t <= lower[0] + 1e-6 || t >= upper[0] - 1e-6) {
+            best.converged = false;
+            best.reason = "a parameter is at the bound of the search range (1e-8, 1e8)";
+        }
+    }
     return best;
 }
 
