@@ -230,13 +230,17 @@ SELECT segments._next_refresh(NULL, '1 day', 'Europe/Berlin', '2024-03-30 12:00+
        segments._next_refresh('2024-03-30 12:00+00', '1 hour', NULL, '2024-03-30 12:30+00') AS from_schedule,
        segments._next_refresh('2024-03-30 12:00+00', '1 hour', NULL, '2024-03-30 15:30+00') AS overdue;
 
--- The procedure for cron: one transaction per due segment.
+-- The procedure for cron: one transaction per due segment; a broken segment fails alone.
+SELECT segments.create_segment('broken', 'revenue / (orders - orders) > 0', build => false) > 0 AS created;
 UPDATE segments.segments SET next_refresh_at = now() - interval '1 minute';
 INSERT INTO shop.orders(customer_id, created_at, total, status) VALUES (5, '2024-06-08', 25, 'paid');
 SELECT customers FROM segments.refresh_facts('2024-06-09');
 CALL segments.refresh_due();
-SELECT trigger, count(*), bool_and(status = 'succeeded') FROM segments.runs WHERE trigger = 'cron' GROUP BY 1;
+SELECT s.name, r.status, r.sqlstate FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id
+WHERE r.trigger = 'cron' ORDER BY s.id;
+SELECT name, status, last_error FROM segments.segments WHERE name = 'broken';
 SELECT count(*) AS still_due FROM segments.due_segments();
+SELECT segments.drop_segment('broken');
 SELECT * FROM pg_temp.oracle();
 
 -- Clean up.

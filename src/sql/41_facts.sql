@@ -140,23 +140,24 @@ o AS (
     count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '90 days')::int AS orders_90d,
     coalesce(sum(x.amount) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days'), 0) AS revenue_30d
   FROM (
-    SELECT so.customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
+    SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
            count(*) FILTER (WHERE coalesce(so.valid, false))
-             OVER (PARTITION BY so.customer_id ORDER BY so.ordered_at ROWS UNBOUNDED PRECEDING) AS nth
+             OVER (PARTITION BY so.customer_id COLLATE "C" ORDER BY so.ordered_at ROWS UNBOUNDED PRECEDING) AS nth
     FROM segments.source_orders so
     WHERE so.customer_id IS NOT NULL AND so.ordered_at <= as_of
   ) x
   GROUP BY x.customer_id
 ),
 ct AS (
-  SELECT DISTINCT ON (c.customer_id) c.customer_id, c.email, c.first_name, c.last_name, c.opted_in,
-         min(c.created_at) OVER (PARTITION BY c.customer_id) AS lead_at, c.shipping_address, c.billing_address
+  SELECT DISTINCT ON (c.customer_id COLLATE "C") c.customer_id COLLATE "C" AS customer_id, c.email, c.first_name,
+         c.last_name, c.opted_in, min(c.created_at) OVER (PARTITION BY c.customer_id COLLATE "C") AS lead_at,
+         c.shipping_address, c.billing_address
   FROM segments.source_contacts c
   WHERE c.customer_id IS NOT NULL
-  ORDER BY c.customer_id, c.created_at DESC NULLS LAST
+  ORDER BY c.customer_id COLLATE "C", c.created_at DESC NULLS LAST
 ),
 ev AS (
-  SELECT e.customer_id,
+  SELECT e.customer_id COLLATE "C" AS customer_id,
     count(*) FILTER (WHERE e.kind = 'product_view' AND e.at > as_of - interval '7 days')::int AS product_views_7d,
     count(*) FILTER (WHERE e.kind = 'product_view' AND e.at > as_of - interval '14 days')::int AS product_views_14d,
     count(*) FILTER (WHERE e.kind = 'product_view' AND e.at > as_of - interval '30 days')::int AS product_views_30d,
@@ -173,7 +174,7 @@ ev AS (
     count(*) FILTER (WHERE e.kind = 'session' AND e.at > as_of - interval '30 days')::int AS sessions_30d
   FROM segments.source_events e
   WHERE e.customer_id IS NOT NULL AND e.at <= as_of
-  GROUP BY e.customer_id
+  GROUP BY 1
 ),
 -- Abandoned carts: a cart_add that is the last add before the next completion (valid order or
 -- checkout event), with no completion within 15 minutes of it (and 15 minutes have passed).
@@ -187,12 +188,12 @@ cart AS (
       min(z.at) FILTER (WHERE NOT z.is_add) OVER w AS next_done,
       min(z.at) FILTER (WHERE z.is_add) OVER w AS next_add
     FROM (
-      SELECT e.customer_id, e.at, e.kind = 'cart_add' AS is_add
+      SELECT e.customer_id COLLATE "C" AS customer_id, e.at, e.kind = 'cart_add' AS is_add
       FROM segments.source_events e
       WHERE e.kind IN ('cart_add', 'checkout') AND e.customer_id IS NOT NULL
         AND e.at > as_of - interval '30 days' AND e.at <= as_of
       UNION ALL
-      SELECT so.customer_id, so.ordered_at, false
+      SELECT so.customer_id COLLATE "C", so.ordered_at, false
       FROM segments.source_orders so
       WHERE coalesce(so.valid, false) AND so.customer_id IS NOT NULL
         AND so.ordered_at > as_of - interval '30 days' AND so.ordered_at <= as_of
@@ -206,7 +207,7 @@ cart AS (
   GROUP BY y.customer_id
 ),
 sub AS (
-  SELECT s.customer_id,
+  SELECT s.customer_id COLLATE "C" AS customer_id,
     (array_agg(s.status ORDER BY s.started_at DESC))[1] AS subscription_status,
     coalesce(bool_or(s.status = 'active' AND NOT coalesce(s.is_trial, false)), false) AS has_active_subscription,
     coalesce(bool_or(s.status = 'trialing' OR (coalesce(s.is_trial, false) AND s.status = 'active')), false) AS on_trial,
@@ -216,10 +217,10 @@ sub AS (
     max(s.last_seen_at) AS last_seen_at
   FROM segments.source_subscriptions s
   WHERE s.customer_id IS NOT NULL AND s.started_at <= as_of
-  GROUP BY s.customer_id
+  GROUP BY 1
 ),
 dl AS (
-  SELECT d.customer_id,
+  SELECT d.customer_id COLLATE "C" AS customer_id,
     count(*)::int AS deals,
     count(*) FILTER (WHERE d.created_at > as_of - interval '90 days')::int AS deals_90d,
     count(*) FILTER (WHERE d.state = 'open')::int AS open_deals,
@@ -231,7 +232,7 @@ dl AS (
     max(coalesce(d.updates_30d, (coalesce(d.updated_at, d.created_at) > as_of - interval '30 days')::int))::int AS deal_updates_30d
   FROM segments.source_deals d
   WHERE d.customer_id IS NOT NULL AND d.created_at <= as_of
-  GROUP BY d.customer_id
+  GROUP BY 1
 ),
 ids AS (
   SELECT o.customer_id FROM o UNION SELECT ct.customer_id FROM ct UNION SELECT ev.customer_id FROM ev
@@ -261,7 +262,7 @@ f AS (
   LEFT JOIN sub ON sub.customer_id = ids.customer_id
   LEFT JOIN dl ON dl.customer_id = ids.customer_id
 )
-SELECT f.id, f.email, f.first_name, f.last_name, f.opted_in, f.lead_at,
+SELECT f.id COLLATE "default", f.email, f.first_name, f.last_name, f.opted_in, f.lead_at,
   f.first_order_at, f.second_order_at, f.last_order_at, f.orders, f.attempted_orders, f.revenue, f.aov,
   f.order_latency_days, f.days_since_last_order, f.lifecycle,
   CASE WHEN f.orders > 0 AND m.mean_aov > 0 THEN @extschema@.value_band(f.aov, m.mean_aov) END,
@@ -318,7 +319,8 @@ BEGIN
   EXECUTE format($q$
     WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1)),
     del AS (DELETE FROM segments.customers c
-            WHERE NOT EXISTS (SELECT 1 FROM new WHERE new.customer_id = c.customer_id) RETURNING 1),
+            USING (SELECT customer_id FROM segments.customers EXCEPT SELECT customer_id FROM new) gone
+            WHERE c.customer_id = gone.customer_id RETURNING 1),
     ups AS (INSERT INTO segments.customers AS c (%1$s) SELECT %1$s FROM new
             ON CONFLICT (customer_id) DO UPDATE SET %2$s
             RETURNING (xmax = 0) AS inserted)

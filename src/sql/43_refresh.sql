@@ -50,7 +50,7 @@ CREATE FUNCTION segments._execute(run_id bigint, wait boolean) RETURNS segments.
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   r segments.runs; s segments.segments;
-  rel text; facts boolean; n_left int; n_joined int; added numeric; sz bigint; rev numeric; ords bigint;
+  rel text; facts boolean; n_left int; n_joined int; n_marked int; added numeric; sz bigint; rev numeric; ords bigint;
   facts_at timestamptz;
 BEGIN
   SELECT * INTO r FROM segments.runs x WHERE x.id = run_id FOR UPDATE;
@@ -82,46 +82,47 @@ BEGIN
   -- Runs the rule as the segment owner (the materialized view's owner), security-restricted.
   EXECUTE format('REFRESH MATERIALIZED VIEW %s', rel);
 
+  -- One pass: old members (m) full-joined with the new result (n) and their facts (c) gives the
+  -- leavers, the joiners, the members whose revenue grew (added revenue), and the new size.
   PERFORM pg_advisory_xact_lock(1885824371, 1);
-  SELECT coalesce(sum(c.revenue - m.revenue_mark), 0) INTO added
-  FROM segments.membership m JOIN segments.customers c ON c.customer_id = m.customer_id
-  WHERE m.segment_id = s.id AND c.revenue IS DISTINCT FROM m.revenue_mark;
-
   EXECUTE format($q$
-    WITH gone AS (
-      DELETE FROM segments.membership m
-      WHERE m.segment_id = $1 AND NOT EXISTS (SELECT 1 FROM %s n WHERE n.customer_id = m.customer_id)
-      RETURNING m.customer_id),
-    logged AS (
-      INSERT INTO segments.changes (segment_id, segment, customer_id, change, at, run_id)
-      SELECT $1, $2, g.customer_id, 'left', now(), $3 FROM gone g ORDER BY g.customer_id
-      RETURNING 1)
-    SELECT count(*) FROM logged$q$, rel)
-  INTO n_left USING s.id, s.name, run_id;
-
-  EXECUTE format($q$
-    WITH came AS (
+    WITH j AS MATERIALIZED (
+      SELECT coalesce(m.customer_id, n.customer_id) AS customer_id,
+             m.customer_id IS NOT NULL AS was, n.customer_id IS NOT NULL AS now_in,
+             m.revenue_mark, c.revenue, c.orders
+      FROM (SELECT x.customer_id, x.revenue_mark FROM segments.membership x WHERE x.segment_id = $1) m
+      FULL JOIN (SELECT DISTINCT r.customer_id FROM %s r WHERE r.customer_id IS NOT NULL) n
+        ON n.customer_id = m.customer_id
+      LEFT JOIN segments.customers c ON c.customer_id = coalesce(m.customer_id, n.customer_id)),
+    gone AS (
+      DELETE FROM segments.membership x USING j
+      WHERE x.segment_id = $1 AND x.customer_id = j.customer_id AND j.was AND NOT j.now_in
+      RETURNING x.customer_id),
+    came AS (
       INSERT INTO segments.membership (segment_id, customer_id, joined_at, revenue_mark)
-      SELECT $1, n.customer_id, now(), coalesce(c.revenue, 0)
-      FROM (SELECT DISTINCT customer_id FROM %s WHERE customer_id IS NOT NULL) n
-      LEFT JOIN segments.customers c ON c.customer_id = n.customer_id
-      WHERE NOT EXISTS (SELECT 1 FROM segments.membership m WHERE m.segment_id = $1 AND m.customer_id = n.customer_id)
+      SELECT $1, j.customer_id, now(), coalesce(j.revenue, 0) FROM j WHERE j.now_in AND NOT j.was
       RETURNING customer_id),
+    marked AS (
+      UPDATE segments.membership x SET revenue_mark = j.revenue FROM j
+      WHERE x.segment_id = $1 AND x.customer_id = j.customer_id AND j.was AND j.now_in
+        AND j.revenue IS NOT NULL AND j.revenue <> j.revenue_mark
+      RETURNING 1),
     logged AS (
       INSERT INTO segments.changes (segment_id, segment, customer_id, change, at, run_id)
-      SELECT $1, $2, k.customer_id, 'joined', now(), $3 FROM came k ORDER BY k.customer_id
-      RETURNING 1)
-    SELECT count(*) FROM logged$q$, rel)
-  INTO n_joined USING s.id, s.name, run_id;
-
-  -- Members who stayed: their revenue so far is now attributed.
-  UPDATE segments.membership m SET revenue_mark = c.revenue
-  FROM segments.customers c
-  WHERE m.segment_id = s.id AND c.customer_id = m.customer_id AND c.revenue IS DISTINCT FROM m.revenue_mark;
-
-  SELECT count(*), coalesce(sum(c.revenue), 0), coalesce(sum(c.orders), 0) INTO sz, rev, ords
-  FROM segments.membership m LEFT JOIN segments.customers c ON c.customer_id = m.customer_id
-  WHERE m.segment_id = s.id;
+      SELECT $1, $2, d.customer_id, d.change, now(), $3
+      FROM (SELECT g.customer_id, 'left' AS change FROM gone g
+            UNION ALL SELECT k.customer_id, 'joined' FROM came k) d
+      ORDER BY d.customer_id, d.change
+      RETURNING change)
+    SELECT (SELECT count(*) FILTER (WHERE change = 'joined') FROM logged),
+           (SELECT count(*) FILTER (WHERE change = 'left') FROM logged),
+           (SELECT count(*) FROM marked),
+           coalesce(sum(j.revenue - j.revenue_mark) FILTER (WHERE j.was), 0),
+           count(*) FILTER (WHERE j.now_in),
+           coalesce(sum(j.revenue) FILTER (WHERE j.now_in), 0),
+           coalesce(sum(j.orders) FILTER (WHERE j.now_in), 0)
+    FROM j$q$, rel)
+  INTO n_joined, n_left, n_marked, added, sz, rev, ords USING s.id, s.name, run_id;
 
   INSERT INTO segments.history (segment_id, run_id, at, size, joined, "left", revenue, orders, added_revenue, facts_at)
   VALUES (s.id, run_id, now(), sz, n_joined, n_left, rev, ords, added, facts_at);
