@@ -51,7 +51,9 @@ struct Outcome {
 // StartTransactionCommand, SPI_connect, PushActiveSnapshot, the call, SPI_finish,
 // PopActiveSnapshot, CommitTransactionCommand. On error the transaction is aborted and the error
 // logged and returned; the scheduler carries on. `timeout_ms` > 0 arms the statement timeout
-// (SPI does not, so the worker does it itself), which cancels the call with SQLSTATE 57014.
+// (SPI does not, so the worker does it itself), which cancels the call with SQLSTATE 57014. Every
+// call gets pg_segments.refresh_timeout, so not even a lock held by a session that stays idle in a
+// transaction can stall the scheduler for longer.
 void unit_of_work(const char* sql, int nargs, Oid* argtypes, Datum* args, int timeout_ms, Outcome* out) {
     out->ok = false;
     out->values = nullptr;
@@ -164,7 +166,7 @@ void refresh_segment(int64 segment_id) {
     // The run's trigger says whether a refresh_now request or the schedule caused it.
     unit_of_work("SELECT segments.start_run(s.id, CASE WHEN s.refresh_requested_at IS NOT NULL "
                  "THEN 'refresh_now' ELSE 'worker' END) FROM segments.segments s WHERE s.id = $1",
-                 1, int8_type, seg_arg, 0, &o);
+                 1, int8_type, seg_arg, refresh_timeout_ms, &o);
     if (!o.ok) {
         record_error("start_run", segment_id, &o);
         return;
@@ -185,7 +187,7 @@ void refresh_segment(int64 segment_id) {
     Outcome f;
     Oid fail_types[3] = {INT8OID, TEXTOID, TEXTOID};
     Datum fail_args[3] = {Int64GetDatum(run_id), CStringGetTextDatum(o.sqlstate), CStringGetTextDatum(o.message)};
-    unit_of_work("SELECT segments.fail_run($1, $2, $3)", 3, fail_types, fail_args, 0, &f);
+    unit_of_work("SELECT segments.fail_run($1, $2, $3)", 3, fail_types, fail_args, refresh_timeout_ms, &f);
     if (!f.ok) record_error("fail_run", segment_id, &f);
 }
 
@@ -193,7 +195,7 @@ void refresh_segment(int64 segment_id) {
 // the pass early so the next one, started at once, sees the request.
 void run_pass() {
     Outcome due;
-    unit_of_work("SELECT segments.due_segments()", 0, nullptr, nullptr, 0, &due);
+    unit_of_work("SELECT segments.due_segments()", 0, nullptr, nullptr, refresh_timeout_ms, &due);
     if (!due.ok) {
         record_error("due_segments", 0, &due);
         return;
@@ -306,7 +308,7 @@ static void scheduler_main(Datum arg) {
             set_state(state_idle, 0);
             if (!recovered) {
                 Outcome o;
-                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, 0, &o);
+                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, refresh_timeout_ms, &o);
                 if (o.ok && o.count == 1 && !o.nulls[0] && o.values[0] > 0)
                     ereport(LOG, (errmsg("pg_segments: %lld interrupted run(s) marked failed",
                                          static_cast<long long>(o.values[0]))));
@@ -323,9 +325,9 @@ static void scheduler_main(Datum arg) {
                 // job's CALL segments.refresh_due() killed mid-run) would keep their segment from
                 // ever being due again: recover them too, then prune.
                 Outcome o;
-                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, 0, &o);
+                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, refresh_timeout_ms, &o);
                 if (!o.ok) record_error("recover_runs", 0, &o);
-                unit_of_work("SELECT segments.prune_runs()", 0, nullptr, nullptr, 0, &o);
+                unit_of_work("SELECT segments.prune_runs()", 0, nullptr, nullptr, refresh_timeout_ms, &o);
                 if (!o.ok) record_error("prune_runs", 0, &o);
                 last_prune = now;
                 settings_reloaded = false;
