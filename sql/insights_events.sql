@@ -103,21 +103,24 @@ SELECT stage_before, count(*) FROM ev GROUP BY 1 ORDER BY 1;
 
 -- The five metrics against the oracle, this range and the default comparison (the 150 days before).
 CREATE TEMP TABLE ev_oracle_before AS
-SELECT o.customer, 1 + (SELECT count(*) FROM valid_orders p WHERE p.customer = o.customer AND (p.created_at, p.id) < (o.created_at, o.id)) AS n,
+SELECT o.customer, o.total, 1 + (SELECT count(*) FROM valid_orders p WHERE p.customer = o.customer AND (p.created_at, p.id) < (o.created_at, o.id)) AS n,
        (SELECT lifecycle_stage(p.created_at, o.created_at) FROM valid_orders p
         WHERE p.customer = o.customer AND (p.created_at, p.id) < (o.created_at, o.id)) AS stage_before
 FROM valid_orders o, days WHERE o.created_at >= today - interval '300 days' AND o.created_at < today - interval '150 days';
-CREATE FUNCTION pg_temp.oracle_metrics(tab regclass) RETURNS TABLE(metric text, customers bigint) LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.oracle_metrics(tab regclass) RETURNS TABLE(metric text, customers bigint, orders bigint, revenue numeric)
+LANGUAGE plpgsql AS $$
 BEGIN
   RETURN QUERY EXECUTE format($q$
-    SELECT 'unique_customers', count(DISTINCT customer) FROM %1$s UNION ALL
-    SELECT 'customers_gained', count(DISTINCT customer) FILTER (WHERE n = 1) FROM %1$s UNION ALL
-    SELECT 'placed_second_order', count(DISTINCT customer) FILTER (WHERE n = 2) FROM %1$s UNION ALL
-    SELECT 'won_back', count(DISTINCT customer) FILTER (WHERE stage_before = 'lost') FROM %1$s UNION ALL
-    SELECT 'saved', count(DISTINCT customer) FILTER (WHERE stage_before = 'slipping_away') FROM %1$s$q$, tab);
+    SELECT m, count(DISTINCT customer) FILTER (WHERE hit), count(*) FILTER (WHERE hit), coalesce(sum(total) FILTER (WHERE hit), 0)
+    FROM (SELECT m, customer, total, CASE m WHEN 'unique_customers' THEN true WHEN 'customers_gained' THEN n = 1
+                   WHEN 'placed_second_order' THEN n = 2 WHEN 'won_back' THEN stage_before IS NOT DISTINCT FROM 'lost'
+                   ELSE stage_before IS NOT DISTINCT FROM 'slipping_away' END AS hit
+          FROM %1$s, unnest('{unique_customers,customers_gained,placed_second_order,won_back,saved}'::text[]) m) x
+    GROUP BY m$q$, tab);
 END $$;
 SELECT e.metric, e.customers, e.orders, e.revenue, e.comparison_customers, e.change, e.change_ratio,
-       e.customers = a.customers AND e.comparison_customers = b.customers AS as_oracle
+       (e.customers, e.orders, e.revenue) = (a.customers, a.orders, a.revenue)
+       AND (e.comparison_customers, e.comparison_orders, e.comparison_revenue) = (b.customers, b.orders, b.revenue) AS as_oracle
 FROM segments.customer_events((SELECT today - interval '150 days' FROM days), (SELECT today FROM days)) e
 JOIN pg_temp.oracle_metrics('ev_oracle') a USING (metric)
 JOIN pg_temp.oracle_metrics('ev_oracle_before') b USING (metric)

@@ -29,7 +29,14 @@ SELECT k, (SELECT count(*) FROM segments.rfm(k)) AS customers,
                               EXCEPT SELECT customer_id, r_score, f_score, m_score FROM segments.rfm(k)) d) AS only_oracle
 FROM (VALUES (5), (3), (10)) v(k);
 
--- The cut points are visible; passing them back gives the same scores.
+-- The cut points are visible (and are the oracle's quantiles); passing them back gives the same scores.
+SELECT count(*) AS differing_cuts FROM segments.rfm_cut_points() c
+JOIN (SELECT percentile_disc('{0.2,0.4,0.6,0.8}'::float8[]) WITHIN GROUP (ORDER BY r) AS rc,
+             percentile_disc('{0.2,0.4,0.6,0.8}'::float8[]) WITHIN GROUP (ORDER BY f::float8) AS fc,
+             percentile_disc('{0.2,0.4,0.6,0.8}'::float8[]) WITHIN GROUP (ORDER BY m::float8) AS mc FROM rfm_in) o
+  ON true
+WHERE EXISTS (SELECT 1 FROM unnest(c.cut_points, CASE c.dimension WHEN 'recency' THEN o.rc WHEN 'frequency' THEN o.fc ELSE o.mc END) u(x, y)
+              WHERE abs(x - y) > 1e-6 OR y IS NULL);  -- recency: days computed in float8 vs numeric
 SELECT dimension, cardinality(cut_points) AS cuts,
        CASE WHEN dimension = 'recency' THEN NULL ELSE cut_points END AS cut_points_if_not_time_dependent
 FROM segments.rfm_cut_points();
