@@ -241,6 +241,15 @@ WHERE r.trigger = 'cron' ORDER BY s.id;
 SELECT name, status, last_error FROM segments.segments WHERE name = 'broken';
 SELECT count(*) AS still_due FROM segments.due_segments();
 SELECT segments.drop_segment('broken');
+
+-- Facts staleness is judged by when they were computed, not by their as-of time (2024 here).
+SET pg_segments.facts_max_age = '1h';
+SELECT (segments.refresh('repeat')).facts_refreshed AS recomputed_recent_facts;
+SET pg_segments.facts_max_age = 0;
+SELECT (segments.refresh('repeat')).facts_refreshed AS recomputed_with_zero_age;
+SELECT refreshed_at > '2025-01-01' AS facts_now_as_of_now FROM segments.facts_status;
+SET pg_segments.facts_max_age = -1;
+SELECT (segments.refresh('repeat')).facts_refreshed AS never_with_minus_one;
 SELECT * FROM pg_temp.oracle();
 
 -- Clean up.

@@ -338,7 +338,8 @@ END $$;
 COMMENT ON FUNCTION segments.refresh_facts(timestamptz) IS
   'Recomputes segments.customers as of a time (default now()) as a diff; returns counts and duration';
 
--- Facts older than pg_segments.facts_max_age are refreshed before a segment refresh.
+-- Facts computed longer than pg_segments.facts_max_age ago (wall clock, whatever their as-of time)
+-- are refreshed, as of now(), before a segment refresh.
 CREATE FUNCTION segments._ensure_facts() RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE max_age interval := segments._setting('pg_segments.facts_max_age', '10min')::interval;
@@ -347,13 +348,13 @@ BEGIN
   IF max_age < interval '0' THEN
     RETURN false;
   END IF;
-  SELECT refreshed_at INTO last FROM segments.facts_status;
+  SELECT started_at INTO last FROM segments.facts_status;
   IF last IS NOT NULL AND last >= now() - max_age THEN
     RETURN false;
   END IF;
   PERFORM pg_advisory_xact_lock(1885824371, 2);
   -- Another session may have refreshed them while we waited.
-  SELECT refreshed_at INTO last FROM segments.facts_status;
+  SELECT started_at INTO last FROM segments.facts_status;
   IF last IS NOT NULL AND last >= now() - max_age THEN
     RETURN false;
   END IF;
