@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Background worker faults: a terminated scheduler or launcher comes back and carries on; a
 # cancelled refresh is recorded; a server crash mid-refresh keeps the last committed membership,
-# marks the run failed, and the next run succeeds with nothing lost or duplicated in the change log.
+# marks the run failed, and the next run succeeds with nothing lost or duplicated in the change log;
+# a run orphaned by a dead session is recovered; a scheduler killed by SIGKILL comes back.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/pg.sh
@@ -79,3 +80,17 @@ wait_for 5 "orphaned run $orphan recovered" "SELECT status = 'failed' FROM segme
 q "INSERT INTO shop.orders (customer_id, total) VALUES ('c9', 999)" >/dev/null
 wait_for 5 "big refreshed again after the recovery" "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c9')"
 ok "a run orphaned by a dead session does not block its segment"
+
+# 6. The scheduler crashes (SIGKILL): the postmaster reinitializes, the launcher and a scheduler
+#    come back, the interrupted run (if any) is marked failed and refreshing carries on.
+sched=$(scheduler_pid)
+kill -KILL "$sched"
+wait_for 30 "a scheduler after the crash" \
+  "SELECT pid IS NOT NULL AND pid <> $sched AND state = 'idle' FROM segments.worker_status WHERE database = 'postgres'"
+grep -q "pg_segments scheduler\" (PID $sched) was terminated by signal 9" "$PGS_DATA/server.log" \
+  || fail "the log does not show the killed scheduler"
+q "INSERT INTO shop.orders (customer_id, total) VALUES ('c10', 999)" >/dev/null
+wait_for 10 "big refreshed after the crash" "SELECT EXISTS (SELECT 1 FROM segments.members WHERE segment = 'big' AND customer_id = 'c10')"
+expect "no run left running after the crash" "$(q "SELECT count(*) FROM segments.runs WHERE status = 'running' AND backend_pid = $sched")" 0
+expect "change log still replays to the membership" "$(changes_consistent)" t
+ok "a crashed scheduler comes back and carries on"
