@@ -66,7 +66,12 @@ CREATE TABLE segments.customers (
   lost_deals_90d int NOT NULL DEFAULT 0,
   last_deal_at timestamptz,
   last_deal_update_at timestamptz,
-  deal_updates_30d int
+  deal_updates_30d int,
+  -- predictive CLV (docs/predictive.md): BG/NBD + Gamma-Gamma fitted over all customers at each refresh
+  p_alive float8,
+  expected_orders_90d float8,
+  predicted_clv numeric,
+  expected_next_order_at timestamptz
 );
 COMMENT ON TABLE segments.customers IS
   'Customer facts, one row per customer found in any source, as of the last segments.refresh_facts()';
@@ -102,6 +107,13 @@ COMMENT ON COLUMN segments.customers.trial_started_at IS 'Start of the latest tr
 COMMENT ON COLUMN segments.customers.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
 COMMENT ON COLUMN segments.customers.deals_90d IS 'Deals created in the last 90 days';
 COMMENT ON COLUMN segments.customers.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
+COMMENT ON COLUMN segments.customers.p_alive IS
+  'Probability the customer is still active (BG/NBD fitted over all customers at the facts refresh)';
+COMMENT ON COLUMN segments.customers.expected_orders_90d IS 'Expected valid orders in the next 90 days (BG/NBD)';
+COMMENT ON COLUMN segments.customers.predicted_clv IS
+  'Predicted value of the next 12 months, discounted 1% a month (BG/NBD x Gamma-Gamma spend)';
+COMMENT ON COLUMN segments.customers.expected_next_order_at IS
+  'Last order + the median wait of a still-active customer (BG/NBD); in the past = overdue';
 COMMENT ON COLUMN segments.customers.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
 GRANT SELECT ON segments.customers TO PUBLIC;
 
@@ -138,7 +150,9 @@ o AS (
     count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '14 days')::int AS orders_14d,
     count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days')::int AS orders_30d,
     count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '90 days')::int AS orders_90d,
-    coalesce(sum(x.amount) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days'), 0) AS revenue_30d
+    coalesce(sum(x.amount) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days'), 0) AS revenue_30d,
+    -- purchases only: refunds (negative amounts) are not repeat purchases
+    @extschema@.rfm_summary(x.ordered_at, x.amount, as_of, 'weeks') FILTER (WHERE x.valid AND coalesce(x.amount, 0) >= 0) AS rfm
   FROM (
     SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
            count(*) FILTER (WHERE coalesce(so.valid, false))
@@ -147,6 +161,12 @@ o AS (
     WHERE so.customer_id IS NOT NULL AND so.ordered_at <= as_of
   ) x
   GROUP BY x.customer_id
+),
+-- The buy-till-you-die models, fitted once over every buyer's RFM summary (in weeks).
+models AS (
+  SELECT @extschema@.bgnbd_fit((o.rfm).frequency, (o.rfm).recency, (o.rfm).t) AS bg,
+         @extschema@.gammagamma_fit((o.rfm).frequency, (o.rfm).monetary) AS gg
+  FROM o WHERE o.rfm IS NOT NULL
 ),
 ct AS (
   SELECT DISTINCT ON (c.customer_id COLLATE "C") c.customer_id COLLATE "C" AS customer_id, c.email, c.first_name,
@@ -252,7 +272,7 @@ f AS (
     ct.shipping_address, ct.billing_address, o.last_attempted_order_at,
     coalesce(o.orders_7d, 0) AS orders_7d, coalesce(o.orders_14d, 0) AS orders_14d,
     coalesce(o.orders_30d, 0) AS orders_30d, coalesce(o.orders_90d, 0) AS orders_90d,
-    coalesce(o.revenue_30d, 0) AS revenue_30d,
+    coalesce(o.revenue_30d, 0) AS revenue_30d, o.rfm,
     ev.*, cart.*, sub.*, dl.*
   FROM ids
   LEFT JOIN o ON o.customer_id = ids.customer_id
@@ -281,8 +301,18 @@ SELECT f.id COLLATE "default", f.email, f.first_name, f.last_name, f.opted_in, f
   f.trial_started_at, f.subscribed_at, f.engagement_rating, f.last_seen_at,
   coalesce(f.deals, 0), coalesce(f.deals_90d, 0), coalesce(f.open_deals, 0), coalesce(f.won_deals, 0),
   coalesce(f.lost_deals, 0), coalesce(f.lost_deals_90d, 0), f.last_deal_at, f.last_deal_update_at,
-  f.deal_updates_30d
+  f.deal_updates_30d,
+  CASE WHEN (md.bg).converged THEN @extschema@.p_alive(md.bg, (f.rfm).frequency, (f.rfm).recency, (f.rfm).t) END,
+  CASE WHEN (md.bg).converged
+       THEN @extschema@.expected_purchases(md.bg, (f.rfm).frequency, (f.rfm).recency, (f.rfm).t, 90 / 7.0) END,
+  -- Gamma-Gamma has a mean spend only when q > 1; a tiny or odd shop may not identify it.
+  CASE WHEN (md.bg).converged AND (md.gg).converged AND (md.gg).q > 1
+       THEN round(@extschema@.predicted_clv(md.bg, md.gg, (f.rfm).frequency, (f.rfm).recency, (f.rfm).t,
+                                            (f.rfm).monetary)::numeric, 2) END,
+  CASE WHEN (md.bg).converged
+       THEN @extschema@.expected_next_order_at(md.bg, (f.rfm).frequency, (f.rfm).recency, f.last_order_at) END
 FROM f CROSS JOIN (SELECT avg(f2.aov) FILTER (WHERE f2.orders > 0) AS mean_aov FROM f f2) m
+LEFT JOIN models md ON true
 $$;
 COMMENT ON FUNCTION segments.compute_facts(timestamptz) IS
   'The customer facts query, live, as of a time (what segments.refresh_facts materializes)';
