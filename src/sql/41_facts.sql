@@ -82,8 +82,9 @@ COMMENT ON COLUMN segments.customers.lead_at IS 'Lead date: earliest contacts.cr
 COMMENT ON COLUMN segments.customers.first_order_at IS 'First valid order';
 COMMENT ON COLUMN segments.customers.second_order_at IS 'Second valid order';
 COMMENT ON COLUMN segments.customers.last_order_at IS 'Latest valid order';
-COMMENT ON COLUMN segments.customers.orders IS 'Valid orders';
-COMMENT ON COLUMN segments.customers.attempted_orders IS 'All orders, valid or not (cancelled, failed)';
+COMMENT ON COLUMN segments.customers.orders IS
+  'Valid orders; a refund (valid row with a negative amount) is not an order, it reduces revenue';
+COMMENT ON COLUMN segments.customers.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';
 COMMENT ON COLUMN segments.customers.revenue IS 'clv() of valid orders; 0 without any';
 COMMENT ON COLUMN segments.customers.aov IS 'Average order value: revenue / orders';
 COMMENT ON COLUMN segments.customers.order_latency_days IS 'order_latency() of valid orders: mean days between orders';
@@ -137,25 +138,25 @@ LANGUAGE sql STABLE AS $$
 WITH
 o AS (
   SELECT x.customer_id,
-    count(*) FILTER (WHERE x.valid)::int AS orders,
-    count(*)::int AS attempted_orders,
+    count(*) FILTER (WHERE x.purchase)::int AS orders,
+    count(*) FILTER (WHERE coalesce(x.amount, 0) >= 0)::int AS attempted_orders,
     coalesce(@extschema@.clv(x.amount) FILTER (WHERE x.valid), 0) AS revenue,
-    min(x.ordered_at) FILTER (WHERE x.valid) AS first_order_at,
-    min(x.ordered_at) FILTER (WHERE x.valid AND x.nth = 2) AS second_order_at,
-    max(x.ordered_at) FILTER (WHERE x.valid) AS last_order_at,
-    max(x.ordered_at) AS last_attempted_order_at,
-    @extschema@.order_latency(x.ordered_at) FILTER (WHERE x.valid) AS order_latency_days,
-    @extschema@.lifecycle_stage(x.ordered_at, as_of) FILTER (WHERE x.valid) AS lifecycle,
-    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '7 days')::int AS orders_7d,
-    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '14 days')::int AS orders_14d,
-    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days')::int AS orders_30d,
-    count(*) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '90 days')::int AS orders_90d,
+    min(x.ordered_at) FILTER (WHERE x.purchase) AS first_order_at,
+    min(x.ordered_at) FILTER (WHERE x.purchase AND x.nth = 2) AS second_order_at,
+    max(x.ordered_at) FILTER (WHERE x.purchase) AS last_order_at,
+    max(x.ordered_at) FILTER (WHERE coalesce(x.amount, 0) >= 0) AS last_attempted_order_at,
+    @extschema@.order_latency(x.ordered_at) FILTER (WHERE x.purchase) AS order_latency_days,
+    @extschema@.lifecycle_stage(x.ordered_at, as_of) FILTER (WHERE x.purchase) AS lifecycle,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '7 days')::int AS orders_7d,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '14 days')::int AS orders_14d,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '30 days')::int AS orders_30d,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '90 days')::int AS orders_90d,
     coalesce(sum(x.amount) FILTER (WHERE x.valid AND x.ordered_at > as_of - interval '30 days'), 0) AS revenue_30d,
-    -- purchases only: refunds (negative amounts) are not repeat purchases
-    @extschema@.rfm_summary(x.ordered_at, x.amount, as_of, 'weeks') FILTER (WHERE x.valid AND coalesce(x.amount, 0) >= 0) AS rfm
+    @extschema@.rfm_summary(x.ordered_at, x.amount, as_of, 'weeks') FILTER (WHERE x.purchase) AS rfm
   FROM (
     SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
-           count(*) FILTER (WHERE coalesce(so.valid, false))
+           coalesce(so.valid, false) AND coalesce(so.amount, 0) >= 0 AS purchase,
+           count(*) FILTER (WHERE coalesce(so.valid, false) AND coalesce(so.amount, 0) >= 0)
              OVER (PARTITION BY so.customer_id COLLATE "C" ORDER BY so.ordered_at ROWS UNBOUNDED PRECEDING) AS nth
     FROM segments.source_orders so
     WHERE so.customer_id IS NOT NULL AND so.ordered_at <= as_of
@@ -215,7 +216,7 @@ cart AS (
       UNION ALL
       SELECT so.customer_id COLLATE "C", so.ordered_at, false
       FROM segments.source_orders so
-      WHERE coalesce(so.valid, false) AND so.customer_id IS NOT NULL
+      WHERE coalesce(so.valid, false) AND coalesce(so.amount, 0) >= 0 AND so.customer_id IS NOT NULL
         AND so.ordered_at > as_of - interval '30 days' AND so.ordered_at <= as_of
     ) z
     WINDOW w AS (PARTITION BY z.customer_id ORDER BY z.at, z.is_add ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
