@@ -332,6 +332,12 @@ BEGIN
     query = CASE WHEN alter_segment.rule IS NOT NULL OR alter_segment.query IS NOT NULL THEN alter_segment.query ELSE g.query END,
     refresh_interval = coalesce(alter_segment.refresh_interval, g.refresh_interval),
     timezone = coalesce(alter_segment.timezone, g.timezone),
+    -- a new schedule takes effect now: the next slot counts from the last refresh
+    next_refresh_at = CASE WHEN alter_segment.refresh_interval IS NULL AND alter_segment.timezone IS NULL
+                           THEN g.next_refresh_at
+                           ELSE segments._next_refresh(coalesce(g.last_refresh_at, now()),
+                                                       coalesce(alter_segment.refresh_interval, g.refresh_interval),
+                                                       coalesce(alter_segment.timezone, g.timezone)) END,
     updated_at = now()
   WHERE g.id = s.id;
   IF new_name IS NOT NULL AND new_name <> s.name THEN

@@ -13,13 +13,20 @@
 CREATE FUNCTION segments._next_refresh(prev timestamptz, every interval, tz text, now_ timestamptz DEFAULT now())
 RETURNS timestamptz
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE zone text := coalesce(tz, current_setting('TimeZone')); nxt timestamptz;
+-- The schedule keeps its cadence in the segment's time zone: the next slot is prev + k * every,
+-- the first one after now. A refresh before the slot (manual, refresh_now) leaves the slot alone.
+DECLARE zone text := coalesce(tz, current_setting('TimeZone')); nxt timestamptz := prev;
 BEGIN
+  IF prev IS NOT NULL AND prev > now_ THEN
+    RETURN prev;
+  END IF;
   IF prev IS NOT NULL THEN
-    nxt := ((prev AT TIME ZONE zone) + every) AT TIME ZONE zone;
-    IF nxt > now_ THEN
-      RETURN nxt;
-    END IF;
+    FOR i IN 1..1000 LOOP
+      nxt := ((nxt AT TIME ZONE zone) + every) AT TIME ZONE zone;
+      IF nxt > now_ THEN
+        RETURN nxt;
+      END IF;
+    END LOOP;
   END IF;
   RETURN ((now_ AT TIME ZONE zone) + every) AT TIME ZONE zone;
 END $$;
