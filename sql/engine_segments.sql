@@ -225,7 +225,8 @@ SET pg_segments.run_retention = '1d';
 SELECT segments.prune_runs() AS pruned;
 RESET pg_segments.run_retention;
 
--- Schedule: the interval is added in the segment's time zone (a day stays 24 wall-clock hours).
+-- Schedule: the interval is added in the segment's time zone (a day stays 24 wall-clock hours);
+-- an overdue schedule moves to the first slot of its cadence after now.
 SELECT segments._next_refresh(NULL, '1 day', 'Europe/Berlin', '2024-03-30 12:00+00') AS over_dst,
        segments._next_refresh('2024-03-30 12:00+00', '1 hour', NULL, '2024-03-30 12:30+00') AS from_schedule,
        segments._next_refresh('2024-03-30 12:00+00', '1 hour', NULL, '2024-03-30 15:30+00') AS overdue;
