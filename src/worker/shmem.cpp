@@ -96,6 +96,13 @@ void process_utility(PlannedStmt* pstmt, const char* queryString, bool readOnlyT
         pause_database(database_oid(castNode(RenameStmt, node)->subname));
     } else if (IsA(node, CreatedbStmt)) {
         pause_database(database_oid(option_value(castNode(CreatedbStmt, node)->options, "template")));
+    } else if (IsA(node, DropStmt) && castNode(DropStmt, node)->removeType == OBJECT_EXTENSION) {
+        // DROP EXTENSION pg_segments: a refresh in progress holds locks on the extension's tables
+        // and would deadlock with the drop; stop this database's scheduler first.
+        ListCell* lc;
+        foreach (lc, castNode(DropStmt, node)->objects) {
+            if (strcmp(strVal(lfirst(lc)), "pg_segments") == 0) pause_database(MyDatabaseId);
+        }
     } else if (IsA(node, AlterDatabaseStmt)) {
         AlterDatabaseStmt* stmt = castNode(AlterDatabaseStmt, node);
         if (option_value(stmt->options, "tablespace") != nullptr) pause_database(database_oid(stmt->dbname));
