@@ -131,6 +131,35 @@ SELECT customer_id, deals, deals_90d, open_deals, won_deals, lost_deals, lost_de
 FROM segments.customers WHERE customer_id IN ('j', 'k') ORDER BY 1;
 \x off
 
+-- Incremental facts: triggers log the customers whose source rows change; an incremental refresh
+-- recomputes only those (and every value band), so at the same as-of time it equals a full one.
+SELECT segments.track_changes() AS tables_tracked;
+SELECT count(*) AS logged_before FROM segments.changed_customers;
+UPDATE shop.orders SET amount = amount + 1000 WHERE customer = 'c10';
+UPDATE shop.orders SET customer = 'c12' WHERE id = (SELECT min(id) FROM shop.orders WHERE customer = 'c11');
+INSERT INTO shop.events VALUES ('zz', 'session', '2024-05-31');
+DELETE FROM shop.contacts WHERE customer = 'c200';
+DELETE FROM shop.orders WHERE customer = 'new1';
+UPDATE shop.orders SET amount = amount WHERE false;
+SELECT customer_id FROM segments.changed_customers ORDER BY 1;
+-- Compared without the predictive columns, which only a full refresh moves (models over everyone).
+CREATE TEMP VIEW facts_full AS SELECT to_jsonb(f) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] AS j
+  FROM segments.compute_facts('2024-06-01') f;
+CREATE TEMP VIEW facts_now AS SELECT to_jsonb(c) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] AS j
+  FROM segments.customers c;
+SELECT count(*) AS stale_before FROM (SELECT j FROM facts_full EXCEPT SELECT j FROM facts_now) d;
+SELECT customers, inserted, updated, deleted FROM segments.refresh_facts('2024-06-01', incremental => true);
+SELECT count(*) AS logged_after FROM segments.changed_customers;
+SELECT (SELECT count(*) FROM (SELECT j FROM facts_full EXCEPT SELECT j FROM facts_now) d) AS missing,
+       (SELECT count(*) FROM (SELECT j FROM facts_now EXCEPT SELECT j FROM facts_full) d) AS extra;
+SELECT count(*) FILTER (WHERE c.p_alive IS NOT DISTINCT FROM f.p_alive) AS predictions_kept,
+       count(*) FILTER (WHERE c.customer_id = 'c10' AND c.p_alive IS NOT NULL) AS changed_keeps_previous
+FROM segments.customers c JOIN segments.compute_facts('2024-06-01') f USING (customer_id);
+SELECT customer_id, revenue, value_band FROM segments.customers WHERE customer_id IN ('c10', 'zz', 'c200', 'new1') ORDER BY 1;
+SELECT segments.track_changes(false) AS untracked;
+INSERT INTO shop.events VALUES ('zz2', 'session', '2024-05-31');
+SELECT count(*) AS logged_without_triggers FROM segments.changed_customers;
+
 SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA shop CASCADE;

@@ -132,7 +132,7 @@ COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as
 GRANT SELECT ON segments.facts_status TO PUBLIC;
 
 -- The facts query, live, as of a given time (one row per customer in any mapped source).
-CREATE FUNCTION segments.compute_facts(as_of timestamptz DEFAULT now())
+CREATE FUNCTION segments.compute_facts(as_of timestamptz DEFAULT now(), only_customers text[] DEFAULT NULL)
 RETURNS SETOF segments.customers
 LANGUAGE sql STABLE AS $$
 WITH
@@ -160,6 +160,7 @@ o AS (
              OVER (PARTITION BY so.customer_id COLLATE "C" ORDER BY so.ordered_at ROWS UNBOUNDED PRECEDING) AS nth
     FROM segments.source_orders so
     WHERE so.customer_id IS NOT NULL AND so.ordered_at <= as_of
+      AND (only_customers IS NULL OR so.customer_id = ANY (only_customers))
   ) x
   GROUP BY x.customer_id
 ),
@@ -167,14 +168,14 @@ o AS (
 models AS (
   SELECT @extschema@.bgnbd_fit((o.rfm).frequency, (o.rfm).recency, (o.rfm).t) AS bg,
          @extschema@.gammagamma_fit((o.rfm).frequency, (o.rfm).monetary) AS gg
-  FROM o WHERE o.rfm IS NOT NULL
+  FROM o WHERE o.rfm IS NOT NULL AND only_customers IS NULL  -- fitted over everyone, never a subset
 ),
 ct AS (
   SELECT DISTINCT ON (c.customer_id COLLATE "C") c.customer_id COLLATE "C" AS customer_id, c.email, c.first_name,
          c.last_name, c.opted_in, min(c.created_at) OVER (PARTITION BY c.customer_id COLLATE "C") AS lead_at,
          c.shipping_address, c.billing_address
   FROM segments.source_contacts c
-  WHERE c.customer_id IS NOT NULL
+  WHERE c.customer_id IS NOT NULL AND (only_customers IS NULL OR c.customer_id = ANY (only_customers))
   ORDER BY c.customer_id COLLATE "C", c.created_at DESC NULLS LAST
 ),
 ev AS (
@@ -194,7 +195,7 @@ ev AS (
     max(e.at) FILTER (WHERE e.kind = 'session') AS last_session_at,
     count(*) FILTER (WHERE e.kind = 'session' AND e.at > as_of - interval '30 days')::int AS sessions_30d
   FROM segments.source_events e
-  WHERE e.customer_id IS NOT NULL AND e.at <= as_of
+  WHERE e.customer_id IS NOT NULL AND e.at <= as_of AND (only_customers IS NULL OR e.customer_id = ANY (only_customers))
   GROUP BY 1
 ),
 -- Abandoned carts: a cart_add that is the last add before the next completion (valid order or
@@ -212,11 +213,13 @@ cart AS (
       SELECT e.customer_id COLLATE "C" AS customer_id, e.at, e.kind = 'cart_add' AS is_add
       FROM segments.source_events e
       WHERE e.kind IN ('cart_add', 'checkout') AND e.customer_id IS NOT NULL
+        AND (only_customers IS NULL OR e.customer_id = ANY (only_customers))
         AND e.at > as_of - interval '30 days' AND e.at <= as_of
       UNION ALL
       SELECT so.customer_id COLLATE "C", so.ordered_at, false
       FROM segments.source_orders so
       WHERE coalesce(so.valid, false) AND coalesce(so.amount, 0) >= 0 AND so.customer_id IS NOT NULL
+        AND (only_customers IS NULL OR so.customer_id = ANY (only_customers))
         AND so.ordered_at > as_of - interval '30 days' AND so.ordered_at <= as_of
     ) z
     WINDOW w AS (PARTITION BY z.customer_id ORDER BY z.at, z.is_add ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
@@ -238,6 +241,7 @@ sub AS (
     max(s.last_seen_at) AS last_seen_at
   FROM segments.source_subscriptions s
   WHERE s.customer_id IS NOT NULL AND s.started_at <= as_of
+    AND (only_customers IS NULL OR s.customer_id = ANY (only_customers))
   GROUP BY 1
 ),
 dl AS (
@@ -253,6 +257,7 @@ dl AS (
     max(coalesce(d.updates_30d, (coalesce(d.updated_at, d.created_at) > as_of - interval '30 days')::int))::int AS deal_updates_30d
   FROM segments.source_deals d
   WHERE d.customer_id IS NOT NULL AND d.created_at <= as_of
+    AND (only_customers IS NULL OR d.customer_id = ANY (only_customers))
   GROUP BY 1
 ),
 ids AS (
@@ -315,8 +320,8 @@ SELECT f.id COLLATE "default", f.email, f.first_name, f.last_name, f.opted_in, f
 FROM f CROSS JOIN (SELECT avg(f2.aov) FILTER (WHERE f2.orders > 0) AS mean_aov FROM f f2) m
 LEFT JOIN models md ON true
 $$;
-COMMENT ON FUNCTION segments.compute_facts(timestamptz) IS
-  'The customer facts query, live, as of a time (what segments.refresh_facts materializes)';
+COMMENT ON FUNCTION segments.compute_facts(timestamptz, text[]) IS
+  'The customer facts query, live, as of a time (what segments.refresh_facts materializes); optionally only some customers (value bands then against their mean)';
 
 -- A setting of this extension, with a default when unset (loads the library so its settings exist).
 CREATE FUNCTION segments._setting(name text, fallback text) RETURNS text
@@ -329,7 +334,69 @@ END $$;
 -- Materializes the facts: one statement that deletes customers gone from the sources and upserts
 -- the rest, so readers keep reading the previous facts until commit. Runs as the extension owner
 -- (source mappings are an administrator's); serialized by an advisory lock.
-CREATE FUNCTION segments.refresh_facts(as_of timestamptz DEFAULT now())
+-- Customers whose source rows changed since the last refresh (logged by segments.track_changes).
+CREATE TABLE segments.changed_customers (
+  customer_id text PRIMARY KEY,
+  changed_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE segments.changed_customers IS
+  'Customers whose source rows changed since the last facts refresh (triggers of segments.track_changes)';
+GRANT SELECT ON segments.changed_customers TO PUBLIC;
+
+-- The SQL of a mapping's customer_id: the quoted column, or the validated expression.
+CREATE FUNCTION segments._customer_expr(source regclass, columns jsonb) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attnum > 0
+                           AND NOT a.attisdropped AND a.attname = columns ->> 'customer_id')
+              THEN quote_ident(columns ->> 'customer_id')
+              ELSE '(' || segments._check_fragment(columns ->> 'customer_id', 'mapping customer_id') || E'\n)' END
+$$;
+
+-- Statement trigger on a mapped table: logs the customer ids of the changed rows (old and new).
+-- Runs as the extension owner so any role writing the shop's tables can log.
+CREATE FUNCTION segments._track_changes() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE m record; e text; t text;
+BEGIN
+  FOR m IN SELECT DISTINCT ON (segments._customer_expr(source, columns)) source, columns
+           FROM segments.source_map WHERE source = TG_RELID LOOP
+    e := segments._customer_expr(m.source, m.columns);
+    FOREACH t IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY['pgs_new'] WHEN 'DELETE' THEN ARRAY['pgs_old']
+                                  ELSE ARRAY['pgs_new', 'pgs_old'] END LOOP
+      EXECUTE format('INSERT INTO segments.changed_customers AS c (customer_id)
+                      SELECT DISTINCT (%1$s)::text FROM %2$I WHERE (%1$s) IS NOT NULL
+                      ON CONFLICT (customer_id) DO UPDATE SET changed_at = now()', e, t);
+    END LOOP;
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+-- Installs (or with false removes) the change-logging triggers on every mapped table.
+CREATE FUNCTION segments.track_changes(enable boolean DEFAULT true) RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r regclass; t name; n int := 0;
+BEGIN
+  FOR r IN SELECT DISTINCT m.source FROM segments.source_map m
+           JOIN pg_class c ON c.oid = m.source WHERE c.relkind IN ('r', 'p') LOOP
+    FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = r AND tgname LIKE 'pg\_segments\_track\_%' LOOP
+      EXECUTE format('DROP TRIGGER %I ON %s', t, r);
+    END LOOP;
+    IF enable THEN
+      EXECUTE format('CREATE TRIGGER pg_segments_track_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS pgs_new '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION segments._track_changes()', r);
+      EXECUTE format('CREATE TRIGGER pg_segments_track_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgs_old '
+                     'NEW TABLE AS pgs_new FOR EACH STATEMENT EXECUTE FUNCTION segments._track_changes()', r);
+      EXECUTE format('CREATE TRIGGER pg_segments_track_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS pgs_old '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION segments._track_changes()', r);
+    END IF;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION segments.track_changes(boolean) IS
+  'Installs (true) or removes (false) triggers on the mapped tables that log changed customers for refresh_facts(incremental => true)';
+
+CREATE FUNCTION segments.refresh_facts(as_of timestamptz DEFAULT now(), incremental boolean DEFAULT false)
 RETURNS segments.facts_status
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -342,6 +409,9 @@ BEGIN
   IF EXISTS (SELECT 1 FROM segments.source_map m
              WHERE obj_description(format('segments.%I', 'source_' || m.kind)::regclass, 'pg_class') LIKE '%not mapped%') THEN
     PERFORM segments.restore_sources();
+  END IF;
+  IF incremental THEN
+    RETURN segments._refresh_changed_facts(as_of, started);
   END IF;
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
          string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
@@ -366,8 +436,47 @@ BEGIN
   RETURNING * INTO r;
   RETURN r;
 END $$;
-COMMENT ON FUNCTION segments.refresh_facts(timestamptz) IS
-  'Recomputes segments.customers as of a time (default now()) as a diff; returns counts and duration';
+COMMENT ON FUNCTION segments.refresh_facts(timestamptz, boolean) IS
+  'Recomputes segments.customers as of a time (default now()) as a diff, or only the logged changed customers (incremental); returns counts and duration';
+
+-- Incremental: recompute only the customers logged in segments.changed_customers, then every
+-- customer's value band against the new mean. Others keep their facts as of their refreshed_at.
+CREATE FUNCTION segments._refresh_changed_facts(as_of timestamptz, started timestamptz)
+RETURNS segments.facts_status
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  ids text[]; cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
+  r segments.facts_status;
+BEGIN
+  ids := ARRAY(SELECT customer_id FROM segments.changed_customers ORDER BY customer_id);
+  DELETE FROM segments.changed_customers c WHERE c.customer_id = ANY (ids);
+  -- The predictive columns come from models fitted over all customers: only a full refresh moves
+  -- them (a changed customer keeps its previous predictions; a new one has none yet).
+  SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
+         string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum)
+           FILTER (WHERE attname <> ALL (ARRAY['customer_id', 'p_alive', 'expected_orders_90d', 'predicted_clv',
+                                                'expected_next_order_at']))
+    INTO cols, sets
+  FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped;
+  EXECUTE format($q$
+    WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1, $2)),
+    del AS (DELETE FROM segments.customers c
+            WHERE c.customer_id = ANY ($2) AND c.customer_id NOT IN (SELECT customer_id FROM new) RETURNING 1),
+    ups AS (INSERT INTO segments.customers AS c (%1$s) SELECT %1$s FROM new
+            ON CONFLICT (customer_id) DO UPDATE SET %2$s
+            RETURNING (xmax = 0) AS inserted)
+    SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
+           (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
+  INTO n_total, n_ins, n_upd, n_del USING as_of, ids;
+  UPDATE segments.customers c SET value_band = x.band
+  FROM (SELECT k.customer_id,
+               CASE WHEN k.orders > 0 AND m.mean_aov > 0 THEN @extschema@.value_band(k.aov, m.mean_aov) END AS band
+        FROM segments.customers k,
+             (SELECT avg(aov) FILTER (WHERE orders > 0) AS mean_aov FROM segments.customers) m) x
+  WHERE x.customer_id = c.customer_id AND c.value_band IS DISTINCT FROM x.band;
+  r := ROW(1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del);
+  RETURN r;
+END $$;
 
 -- Facts computed longer than pg_segments.facts_max_age ago (wall clock, whatever their as-of time)
 -- are refreshed, as of now(), before a segment refresh.
