@@ -158,6 +158,15 @@ SELECT count(*) AS buyers_with_predictions,
 FROM segments.customers c JOIN pred_before b USING (customer_id) WHERE b.p_alive IS NOT NULL;
 SELECT customer_id, revenue, value_band FROM segments.customers WHERE customer_id IN ('c10', 'zz', 'c200', 'new1') ORDER BY 1;
 SELECT segments.track_changes(false) AS untracked;
+
+-- A repeat buyer whose purchases are free (amount 0) does not break the facts refresh: no
+-- predicted CLV for them (Gamma-Gamma models positive spend), the rest as usual.
+INSERT INTO shop.orders(customer, at, amount, status) VALUES
+  ('free', '2024-01-01', 0, 'paid'), ('free', '2024-02-01', 0, 'paid'), ('free', '2024-03-01', 0, 'paid');
+SELECT customers, inserted FROM segments.refresh_facts('2024-06-01');
+SELECT customer_id, orders, revenue, p_alive IS NOT NULL AS has_p_alive, predicted_clv IS NULL AS no_predicted_clv
+FROM segments.customers WHERE customer_id = 'free';
+SELECT count(*) FILTER (WHERE predicted_clv IS NOT NULL) AS predicted, count(*) FILTER (WHERE p_alive IS NOT NULL) AS with_p_alive FROM segments.customers;
 INSERT INTO shop.events VALUES ('zz2', 'session', '2024-05-31');
 SELECT count(*) AS logged_without_triggers FROM segments.changed_customers;
 

@@ -167,7 +167,10 @@ o AS (
 -- The buy-till-you-die models, fitted once over every buyer's RFM summary (in weeks).
 models AS (
   SELECT @extschema@.bgnbd_fit((o.rfm).frequency, (o.rfm).recency, (o.rfm).t) AS bg,
-         @extschema@.gammagamma_fit((o.rfm).frequency, (o.rfm).monetary) AS gg
+         -- Gamma-Gamma models positive spend: repeat buyers whose repeat purchases average 0 or less
+         -- (free orders) are left out of its fit and get no predicted CLV.
+         @extschema@.gammagamma_fit((o.rfm).frequency, (o.rfm).monetary)
+           FILTER (WHERE (o.rfm).frequency = 0 OR (o.rfm).monetary > 0) AS gg
   FROM o WHERE o.rfm IS NOT NULL AND only_customers IS NULL  -- fitted over everyone, never a subset
 ),
 ct AS (
@@ -313,6 +316,7 @@ SELECT f.id COLLATE "default", f.email, f.first_name, f.last_name, f.opted_in, f
        THEN @extschema@.expected_purchases(md.bg, (f.rfm).frequency, (f.rfm).recency, (f.rfm).t, 90 / 7.0) END,
   -- Gamma-Gamma has a mean spend only when q > 1; a tiny or odd shop may not identify it.
   CASE WHEN (md.bg).converged AND (md.gg).converged AND (md.gg).q > 1
+            AND ((f.rfm).frequency = 0 OR (f.rfm).monetary > 0)
        THEN round(@extschema@.predicted_clv(md.bg, md.gg, (f.rfm).frequency, (f.rfm).recency, (f.rfm).t,
                                             (f.rfm).monetary)::numeric, 2) END,
   CASE WHEN (md.bg).converged
