@@ -52,13 +52,16 @@ SELECT count(*) AS members, count(*) > 100 AS many,
        bool_and(c.orders >= 2) AS all_repeat_buyers
 FROM segments.members m JOIN segments.customers c USING (customer_id) WHERE m.segment = 'overdue';
 
--- A shop too small to identify the spend model still refreshes its facts; only the CLV is unknown.
+-- A shop too small to identify the models still refreshes its facts: the scores are NULL, not an error.
+-- Customer 4's repeat order was free: a repeat buyer without spend (no Gamma-Gamma input, no CLV).
 CREATE TABLE cdnow_shop.tiny(customer int, ordered_at timestamptz, amount numeric);
-INSERT INTO cdnow_shop.tiny VALUES (1, '2024-01-01', 10), (1, '2024-02-01', 10), (2, '2024-01-15', 30), (3, '2024-03-01', 5);
+INSERT INTO cdnow_shop.tiny VALUES (1, '2024-01-01', 10), (1, '2024-02-01', 10), (2, '2024-01-15', 30), (3, '2024-03-01', 5),
+  (4, '2024-01-01', 10), (4, '2024-02-01', 0);
 SELECT segments.map_source('orders', 'cdnow_shop.tiny',
   '{"customer_id": "customer", "ordered_at": "ordered_at", "amount": "amount"}');
 SELECT customers FROM segments.refresh_facts('2024-04-01');
-SELECT count(*) AS customers, count(p_alive) AS with_p_alive FROM segments.customers;
+SELECT count(*) AS customers, count(p_alive) AS with_p_alive, count(predicted_clv) AS with_clv FROM segments.customers;
+SELECT customer_id, orders, revenue, p_alive IS NOT NULL AS scored FROM segments.customers WHERE customer_id = '4';
 
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA cdnow_shop CASCADE;
