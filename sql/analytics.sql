@@ -62,15 +62,7 @@ SELECT avg(aov) FROM v;
 SELECT value_band(NULL, 100) IS NULL AS null_gives_null;
 
 -- Bad input: SQLSTATE, message and hint.
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text; m text; h text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-  RETURN s || ': ' || m || coalesce(' (hint: ' || nullif(h, '') || ')', '');
-END $$;
+\i sql/error_of.psql
 SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT clv(x) FROM (VALUES (1::numeric), ('NaN')) t(x)$q$),
   ($q$SELECT clv(x) FROM (VALUES (1::numeric), ('Infinity')) t(x)$q$),

@@ -72,15 +72,7 @@ SELECT p_alive(bg, 100000, 38, 38.86) BETWEEN 0 AND 1 AS large_x_alive,
 FROM bm;
 
 -- Bad input: SQLSTATE, message and hint.
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text; m text; h text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-  RETURN s || ': ' || m || coalesce(' (hint: ' || nullif(h, '') || ')', '');
-END $$;
+\i sql/error_of.psql
 SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT bgnbd_fit(x, tx, t) FROM (VALUES (2, 40, 38)) v(x, tx, t)$q$),
   ($q$SELECT bgnbd_fit(x, tx, t) FROM (VALUES (-1, 0, 38)) v(x, tx, t)$q$),

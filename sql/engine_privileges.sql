@@ -4,15 +4,7 @@ DROP EXTENSION IF EXISTS pg_segments CASCADE;
 CREATE EXTENSION pg_segments;
 SET timezone = 'UTC';
 SET pg_segments.facts_max_age = -1;
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text; m text; h text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-  RETURN s || ': ' || m || coalesce(' (hint: ' || nullif(h, '') || ')', '');
-END $$;
+\i sql/error_of.psql
 
 CREATE ROLE regress_engine_alice;
 CREATE ROLE regress_engine_bob;

@@ -2,15 +2,7 @@
 DROP EXTENSION IF EXISTS pg_segments CASCADE;
 CREATE EXTENSION pg_segments;
 SET timezone = 'UTC';
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text; m text; h text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-  RETURN s || ': ' || m || coalesce(' (hint: ' || nullif(h, '') || ')', '');
-END $$;
+\i sql/error_of.psql
 
 -- Before any mapping: every kind's view exists, empty, with the fixed columns.
 SELECT kind, mapped, source, view_name FROM segments.sources;

@@ -5,15 +5,7 @@ DROP EXTENSION IF EXISTS pg_segments CASCADE;
 CREATE EXTENSION pg_segments;
 RESET client_min_messages;
 SET timezone = 'UTC';
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text; m text; h text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-  RETURN s || ': ' || m || coalesce(' (hint: ' || nullif(h, '') || ')', '');
-END $$;
+\i sql/error_of.psql
 
 -- The catalog: four packs, 31 segments, each with a meaning, its origin's wording and its sources.
 SELECT pack, count(*) AS segments, count(*) FILTER (WHERE kind = 'rule') AS rules,

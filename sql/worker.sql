@@ -18,15 +18,7 @@ SELECT name, setting, unit, context FROM pg_settings
 SELECT current_setting('pg_segments.naptime') AS naptime,
        current_setting('pg_segments.refresh_timeout') AS refresh_timeout;
 -- They are server-wide (postgresql.conf / ALTER SYSTEM + reload), not per session.
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE s text; m text; h text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN others THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, h = PG_EXCEPTION_HINT;
-  RETURN s || ': ' || m || coalesce(' (hint: ' || nullif(h, '') || ')', '');
-END $$;
+\i sql/error_of.psql
 SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SET pg_segments.naptime = '5s'$q$),
   ($q$SET pg_segments.databases = 'shop'$q$)
