@@ -99,16 +99,9 @@ double bgnbd_total_loglik(const BgNbd& m, const CountedSummary* data, std::size_
 
 Fitted<BgNbd> fit_bgnbd(const CountedSummary* data, std::size_t n, const Poll& poll) {
     // Group by x so that the gamma-function terms are computed once per distinct frequency.
-    std::vector<CountedSummary> rows(data, data + n);
-    std::sort(rows.begin(), rows.end(), [](const CountedSummary& a, const CountedSummary& b) { return a.x < b.x; });
-    double customers = 0, sum_T = 0;
-    for (const auto& r : rows) {
-        customers += r.count;
-        sum_T += r.count * r.T;
-    }
-    if (!(customers > 0))
-        fail(ErrorKind::invalid_argument, "bgnbd_fit needs at least one customer",
-             "Fit over a non-empty set of summaries.");
+    const detail::SortedSummaries sorted = detail::sort_by_frequency(data, n, "bgnbd_fit");
+    const std::vector<CountedSummary>& rows = sorted.rows;
+    const double customers = sorted.customers, sum_T = sorted.sum_T;
     // Recency and age take few distinct values (whole days): index them, so that each evaluation
     // computes log(alpha + v) once per distinct value instead of twice per summary.
     std::vector<double> values;

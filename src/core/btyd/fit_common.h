@@ -2,11 +2,13 @@
 // several starting points, keeping the best; once two runs converged to the same value the
 // remaining starts are skipped. Internal to src/core/btyd.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <vector>
 
+#include "../errors.h"
 #include "lbfgs.h"
 #include "models.h"
 
@@ -23,6 +25,28 @@ struct LogFit {
     int iterations = 0;
     std::string reason;
 };
+
+// The summaries sorted by frequency (so terms that depend on x alone are computed once per distinct
+// x), with the number of customers and the sum of their ages; throws when there is no customer.
+struct SortedSummaries {
+    std::vector<CountedSummary> rows;
+    double customers = 0;
+    double sum_T = 0;
+};
+inline SortedSummaries sort_by_frequency(const CountedSummary* data, std::size_t n, const char* fit_name) {
+    SortedSummaries out;
+    out.rows.assign(data, data + n);
+    std::sort(out.rows.begin(), out.rows.end(),
+              [](const CountedSummary& a, const CountedSummary& b) { return a.x < b.x; });
+    for (const auto& r : out.rows) {
+        out.customers += r.count;
+        out.sum_T += r.count * r.T;
+    }
+    if (!(out.customers > 0))
+        fail(ErrorKind::invalid_argument, std::string(fit_name) + " needs at least one customer",
+             "Fit over a non-empty set of summaries.");
+    return out;
+}
 
 // Parameters are searched as theta = log(param) within [log 1e-8, log 1e8].
 inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<double>>& starts, const Poll& poll) {

@@ -161,16 +161,9 @@ double paretonbd_total_loglik(const ParetoNbd& m, const CountedSummary* data, st
 }
 
 Fitted<ParetoNbd> fit_paretonbd(const CountedSummary* data, std::size_t n, const Poll& poll) {
-    std::vector<CountedSummary> rows(data, data + n);
-    std::sort(rows.begin(), rows.end(), [](const CountedSummary& a, const CountedSummary& b) { return a.x < b.x; });
-    double customers = 0, sum_T = 0;
-    for (const auto& r : rows) {
-        customers += r.count;
-        sum_T += r.count * r.T;
-    }
-    if (!(customers > 0))
-        fail(ErrorKind::invalid_argument, "paretonbd_fit needs at least one customer",
-             "Fit over a non-empty set of summaries.");
+    const detail::SortedSummaries sorted = detail::sort_by_frequency(data, n, "paretonbd_fit");
+    const std::vector<CountedSummary>& rows = sorted.rows;
+    const double customers = sorted.customers, sum_T = sorted.sum_T;
     detail::MeanNll nll = [&](const std::vector<double>& p, std::vector<double>& g) {
         ParetoNbd m{p[0], p[1], p[2], p[3]};
         double total = 0, gt[4] = {0, 0, 0, 0}, gi[4];
