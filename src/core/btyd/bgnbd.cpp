@@ -147,15 +147,8 @@ Fitted<BgNbd> fit_bgnbd(const CountedSummary* data, std::size_t n, const Poll& p
     const double mean_T = std::max(sum_T / customers, 1e-3);
     detail::LogFit f = detail::fit_log_params(nll, {{1, 1, 1, 1}, {0.5, mean_T / 4, 1, 2}, {1, mean_T, 0.5, 5}}, poll);
     Fitted<BgNbd> out{};
-    if (f.params.empty())
-        fail(ErrorKind::out_of_range, "bgnbd_fit: the likelihood is not finite at any starting point",
-             "Check the summaries for extreme values.");
+    out.status = detail::fit_status(f, customers, "bgnbd_fit", "Check the summaries for extreme values.");
     out.params = {f.params[0], f.params[1], f.params[2], f.params[3]};
-    out.status.log_likelihood = -f.mean_nll * customers;
-    out.status.customers = customers;
-    out.status.converged = f.converged;
-    out.status.iterations = f.iterations;
-    out.status.reason = f.reason;
     return out;
 }
 

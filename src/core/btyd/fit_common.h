@@ -99,4 +99,19 @@ inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<d
     return best;
 }
 
+// The status of a finished fit over `customers`; throws when no starting point gave a finite
+// likelihood (then there are no parameters to report).
+inline FitStatus fit_status(const LogFit& f, double customers, const char* fit_name, const char* hint) {
+    if (f.params.empty())
+        fail(ErrorKind::out_of_range, std::string(fit_name) + ": the likelihood is not finite at any starting point",
+             hint);
+    FitStatus status;
+    status.log_likelihood = -f.mean_nll * customers;
+    status.customers = customers;
+    status.converged = f.converged;
+    status.iterations = f.iterations;
+    status.reason = f.reason;
+    return status;
+}
+
 }  // namespace pgs::core::btyd::detail

@@ -91,16 +91,9 @@ Fitted<GammaGamma> fit_gammagamma(const CountedSpend* data, std::size_t n, const
     };
     const double mean_m = std::max(sum_m / customers, 1e-6);
     detail::LogFit f = detail::fit_log_params(nll, {{1, 1, 1}, {2, 2, mean_m}, {5, 3, mean_m / 2}}, poll);
-    if (f.params.empty())
-        fail(ErrorKind::out_of_range, "gammagamma_fit: the likelihood is not finite at any starting point",
-             "Check the monetary values for extreme values.");
     Fitted<GammaGamma> out{};
+    out.status = detail::fit_status(f, customers, "gammagamma_fit", "Check the monetary values for extreme values.");
     out.params = {f.params[0], f.params[1], f.params[2]};
-    out.status.log_likelihood = -f.mean_nll * customers;
-    out.status.customers = customers;
-    out.status.converged = f.converged;
-    out.status.iterations = f.iterations;
-    out.status.reason = f.reason;
     return out;
 }
 

@@ -187,16 +187,9 @@ Fitted<ParetoNbd> fit_paretonbd(const CountedSummary* data, std::size_t n, const
     };
     const double mean_T = std::max(sum_T / customers, 1e-3);
     detail::LogFit f = detail::fit_log_params(nll, {{1, 1, 1, 1}, {0.5, mean_T / 4, 0.5, mean_T / 4}}, poll);
-    if (f.params.empty())
-        fail(ErrorKind::out_of_range, "paretonbd_fit: the likelihood is not finite at any starting point",
-             "Check the summaries for extreme values.");
     Fitted<ParetoNbd> out{};
+    out.status = detail::fit_status(f, customers, "paretonbd_fit", "Check the summaries for extreme values.");
     out.params = {f.params[0], f.params[1], f.params[2], f.params[3]};
-    out.status.log_likelihood = -f.mean_nll * customers;
-    out.status.customers = customers;
-    out.status.converged = f.converged;
-    out.status.iterations = f.iterations;
-    out.status.reason = f.reason;
     return out;
 }
 
