@@ -72,6 +72,13 @@ struct FitOut {
 
 enum class Model { bgnbd, paretonbd, gammagamma };
 
+void set_status(FitOut& out, const cb::FitStatus& status) {
+    out.log_likelihood = status.log_likelihood;
+    out.customers = static_cast<int64>(status.customers);
+    out.converged = status.converged;
+    out.iterations = status.iterations;
+}
+
 FitOut run_fit(const FitState& st, Model model) {
     FitOut out{};
     cb::Poll poll = pgs::btyd::poll_interrupts;
@@ -83,10 +90,7 @@ FitOut run_fit(const FitState& st, Model model) {
         out.params[0] = f.params.p;
         out.params[1] = f.params.q;
         out.params[2] = f.params.gamma;
-        out.log_likelihood = f.status.log_likelihood;
-        out.customers = static_cast<int64>(f.status.customers);
-        out.converged = f.status.converged;
-        out.iterations = f.status.iterations;
+        set_status(out, f.status);
         return out;
     }
     std::vector<cb::CountedSummary> rows;
@@ -96,18 +100,12 @@ FitOut run_fit(const FitState& st, Model model) {
         auto f = cb::fit_bgnbd(rows.data(), rows.size(), poll);
         double p[4] = {f.params.r, f.params.alpha, f.params.a, f.params.b};
         std::memcpy(out.params, p, sizeof p);
-        out.log_likelihood = f.status.log_likelihood;
-        out.customers = static_cast<int64>(f.status.customers);
-        out.converged = f.status.converged;
-        out.iterations = f.status.iterations;
+        set_status(out, f.status);
     } else {
         auto f = cb::fit_paretonbd(rows.data(), rows.size(), poll);
         double p[4] = {f.params.r, f.params.alpha, f.params.s, f.params.beta};
         std::memcpy(out.params, p, sizeof p);
-        out.log_likelihood = f.status.log_likelihood;
-        out.customers = static_cast<int64>(f.status.customers);
-        out.converged = f.status.converged;
-        out.iterations = f.status.iterations;
+        set_status(out, f.status);
     }
     return out;
 }

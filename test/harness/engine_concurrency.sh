@@ -9,8 +9,6 @@ trap pgs_stop EXIT
 pgs_setup
 pgs_start
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 q() { pgs_psql -At -c "$1"; }
 now() { date +%s.%N; }
 elapsed_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%d", (b - a) * 1000 }'; }

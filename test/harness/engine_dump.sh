@@ -9,8 +9,6 @@ trap pgs_stop EXIT
 pgs_setup
 pgs_start
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok - $*"; }
 q() { PGS_DB=${DB:-postgres} pgs_psql -At -c "$1"; }
 
 pgs_psql -c "CREATE ROLE regress_engine_owner" -c "CREATE DATABASE src" -c "CREATE DATABASE dst" >/dev/null

@@ -79,3 +79,14 @@ pgs_stop() {
 }
 
 pgs_psql() { "$PGS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "${PGS_DB:-postgres}" "$@"; }
+
+# For harnesses: report a passed check, or fail with the server log's last lines and exit.
+ok() { echo "ok - $*"; }
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -n "${PGS_DATA:-}" ] && [ -f "$PGS_DATA/server.log" ]; then
+    echo "--- last server log lines" >&2
+    tail -40 "$PGS_DATA/server.log" >&2
+  fi
+  exit 1
+}

@@ -3,6 +3,7 @@
 
 PGS_WORKER_CONF=("shared_preload_libraries = 'pg_segments'" "pg_segments.naptime = 1")
 
+# pg.sh's fail, plus the worker's own view of itself.
 fail() {
   echo "FAIL: $*" >&2
   if [ -n "${PGS_DATA:-}" ] && [ -f "$PGS_DATA/server.log" ]; then
@@ -14,7 +15,6 @@ fail() {
   exit 1
 }
 
-ok() { echo "ok - $*"; }
 
 now_s() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }'; }
