@@ -1,19 +1,21 @@
 # pg_segments: PGXS build of the extension. `make`, `make install`, `make installcheck`;
 # `make test` runs every test (test/run), `make demo` the end-to-end demo, `make bench` the benchmark.
 EXTENSION = pg_segments
-EXTVERSION = 0.1
+EXTVERSION = 0.2
 MODULE_big = pg_segments
 
 SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp src/pg/*.cpp src/worker/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
-SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
+# Released install scripts are frozen files (never rebuilt); upgrade scripts go with them.
+DATA = $(EXTENSION)--0.1.sql $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+# The install script's sources, in the order sql/order.txt gives (see the comments there).
+SQL_PARTS = $(addprefix sql/,$(shell awk '$$1 == "once" || $$1 == "each" {print $$2}' sql/order.txt))
 
-# Every sql/NAME.sql is a regression test; each one creates what it needs.
-REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+# The regression tests, in the order of test/regress/schedule.
+REGRESS = $(shell awk '$$1 == "test:" {print $$2}' test/regress/schedule)
+REGRESS_OPTS = --inputdir=test/regress --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
@@ -25,8 +27,8 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(DATA_built): $(SQL_PARTS)
-	cat $^ > $@
+$(DATA_built): $(SQL_PARTS) sql/order.txt
+	cat $(SQL_PARTS) > $@
 
 %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -fPIC -c -o $@ $<

@@ -1,4 +1,4 @@
-// Settings of the segment engine (docs/segments.md#settings); read by the SQL in src/sql/4x_*.sql.
+// Settings of the segment engine (docs/segments.md#settings); read by the engine SQL in sql/engine/.
 #include <climits>
 
 #include "pg.h"

@@ -1,0 +1,74 @@
+-- Analytics aggregates: clv, order_latency, lifecycle_stage (docs/functions.md).
+
+-- clv(numeric): sum of amounts; PostgreSQL's sum(numeric) machinery with NaN/infinity refused.
+CREATE OR REPLACE FUNCTION @extschema@.clv_accum(internal, numeric) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_clv_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE @extschema@.clv(numeric) (
+  SFUNC = @extschema@.clv_accum, STYPE = internal, SSPACE = 128,
+  FINALFUNC = pg_catalog.numeric_sum,
+  COMBINEFUNC = pg_catalog.numeric_avg_combine,
+  SERIALFUNC = pg_catalog.numeric_avg_serialize,
+  DESERIALFUNC = pg_catalog.numeric_avg_deserialize,
+  MSFUNC = @extschema@.clv_accum, MINVFUNC = pg_catalog.numeric_accum_inv,
+  MSTYPE = internal, MSSPACE = 128, MFINALFUNC = pg_catalog.numeric_sum,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.clv(numeric) IS
+  'Historic customer lifetime value: total of the order amounts (refunds negative); NULL over no rows';
+
+-- order_latency(timestamptz): mean days between consecutive orders.
+CREATE OR REPLACE FUNCTION @extschema@.order_latency_accum(internal, timestamptz) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.order_latency_combine(internal, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.order_latency_serialize(internal) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.order_latency_deserialize(bytea, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.order_latency_final(internal) RETURNS double precision
+  AS 'MODULE_PATHNAME', 'pgs_order_latency_final' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE @extschema@.order_latency(timestamptz) (
+  SFUNC = @extschema@.order_latency_accum, STYPE = internal, SSPACE = 24,
+  FINALFUNC = @extschema@.order_latency_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.order_latency_combine,
+  SERIALFUNC = @extschema@.order_latency_serialize,
+  DESERIALFUNC = @extschema@.order_latency_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.order_latency(timestamptz) IS
+  'Mean days between consecutive orders (fractional); NULL with fewer than two orders';
+
+-- lifecycle_stage(ordered_at, as_of [, typical_latency]). SSPACE: the state plus a customer's few
+-- order times; without it the planner assumes 8 kB per group and makes hash aggregation spill.
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz, interval) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_combine(internal, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_serialize(internal) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_deserialize(bytea, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+-- STABLE: the thresholds come from settings.
+CREATE OR REPLACE FUNCTION @extschema@.lifecycle_final(internal) RETURNS @extschema@.lifecycle
+  AS 'MODULE_PATHNAME', 'pgs_lifecycle_final' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE @extschema@.lifecycle_stage(ordered_at timestamptz, as_of timestamptz) (
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal, SSPACE = 128,
+  FINALFUNC = @extschema@.lifecycle_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.lifecycle_combine,
+  SERIALFUNC = @extschema@.lifecycle_serialize,
+  DESERIALFUNC = @extschema@.lifecycle_deserialize,
+  PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE @extschema@.lifecycle_stage(ordered_at timestamptz, as_of timestamptz, typical_latency interval) (
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal, SSPACE = 128,
+  FINALFUNC = @extschema@.lifecycle_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.lifecycle_combine,
+  SERIALFUNC = @extschema@.lifecycle_serialize,
+  DESERIALFUNC = @extschema@.lifecycle_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.lifecycle_stage(timestamptz, timestamptz) IS
+  'Clerk.io life-cycle stage on as_of, judged against the customer''s own order cadence';
+COMMENT ON AGGREGATE @extschema@.lifecycle_stage(timestamptz, timestamptz, interval) IS
+  'Clerk.io life-cycle stage on as_of; one-order customers judged against typical_latency';

@@ -1,0 +1,33 @@
+-- BTYD customer summaries (docs/predictive.md).
+
+-- rfm_summary(ordered_at, amount, cutoff [, unit]). SSPACE: the state (40 bytes) and a first array of
+-- 8 orders, so that the planner sizes hash aggregation by customer right.
+CREATE OR REPLACE FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_rfm_accum' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz, text) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_rfm_accum' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.rfm_combine(internal, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_rfm_combine' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.rfm_serialize(internal) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgs_rfm_serialize' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.rfm_deserialize(bytea, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_rfm_deserialize' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.rfm_final(internal) RETURNS @extschema@.rfm
+  AS 'MODULE_PATHNAME', 'pgs_rfm_final' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz) (
+  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
+  FINALFUNC = @extschema@.rfm_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.rfm_combine,
+  SERIALFUNC = @extschema@.rfm_serialize, DESERIALFUNC = @extschema@.rfm_deserialize,
+  PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz, unit text) (
+  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
+  FINALFUNC = @extschema@.rfm_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.rfm_combine,
+  SERIALFUNC = @extschema@.rfm_serialize, DESERIALFUNC = @extschema@.rfm_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz) IS
+  'BTYD summary (frequency, recency, T, monetary) of one customer''s orders up to the cut-off day, in weeks (days / 7)';
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text) IS
+  'BTYD summary (frequency, recency, T, monetary) of one customer''s orders up to the cut-off day, in ''days'' or ''weeks''';

@@ -1,0 +1,20 @@
+-- Predictive CLV: RFM summaries, BG/NBD, Pareto/NBD and Gamma-Gamma fitted and scored in SQL
+-- (docs/predictive.md).
+
+CREATE TYPE @extschema@.rfm AS (frequency integer, recency double precision, t double precision,
+                                monetary double precision);
+COMMENT ON TYPE @extschema@.rfm IS
+  'BTYD summary of one customer: frequency = repeat purchase days, recency = age at the last purchase, t = age T at the cut-off (both in the unit asked for), monetary = mean spend of the repeat purchase days';
+
+CREATE TYPE @extschema@.bgnbd_model AS (r double precision, alpha double precision, a double precision,
+  b double precision, log_likelihood double precision, customers bigint, converged boolean, iterations integer);
+COMMENT ON TYPE @extschema@.bgnbd_model IS
+  'Fitted BG/NBD model (Fader, Hardie & Lee 2005): purchase rates Gamma(r, alpha), drop-out probabilities Beta(a, b); with the maximised log-likelihood, customers fitted and convergence';
+CREATE TYPE @extschema@.paretonbd_model AS (r double precision, alpha double precision, s double precision,
+  beta double precision, log_likelihood double precision, customers bigint, converged boolean, iterations integer);
+COMMENT ON TYPE @extschema@.paretonbd_model IS
+  'Fitted Pareto/NBD model: purchase rates Gamma(r, alpha), drop-out rates Gamma(s, beta); with the maximised log-likelihood, customers fitted and convergence';
+CREATE TYPE @extschema@.gammagamma_model AS (p double precision, q double precision, gamma double precision,
+  log_likelihood double precision, customers bigint, converged boolean, iterations integer);
+COMMENT ON TYPE @extschema@.gammagamma_model IS
+  'Fitted Gamma-Gamma spend model: mean spend per transaction, fitted on repeat buyers; with the maximised log-likelihood, customers fitted and convergence';

@@ -1,0 +1,310 @@
+-- Segment engine, run-once part (docs/segments.md): schemas, tables, row-level security, grants and
+-- pg_extension_config_dump. Created once by CREATE EXTENSION; an upgrade changes it with ALTER
+-- statements in sql/updates/, never by re-running this file.
+
+CREATE SCHEMA segments;
+COMMENT ON SCHEMA segments IS
+  'pg_segments engine: source mapping, customer facts, segments, membership, change log, history, runs';
+GRANT USAGE ON SCHEMA segments TO PUBLIC;
+
+-- One materialized view per segment holds the rule's latest result; REFRESH MATERIALIZED VIEW runs
+-- it as the view's owner (the segment owner) in a security-restricted operation.
+CREATE SCHEMA segment_rules;
+COMMENT ON SCHEMA segment_rules IS
+  'pg_segments internal: one materialized view per segment (the rule, owned by the segment owner)';
+GRANT USAGE, CREATE ON SCHEMA segment_rules TO PUBLIC;
+
+-- One view per segment: its members joined with their facts (for BI tools and ORMs).
+CREATE SCHEMA segment_members;
+COMMENT ON SCHEMA segment_members IS
+  'pg_segments: one view per segment, named like the segment: members joined with segments.customers';
+GRANT USAGE ON SCHEMA segment_members TO PUBLIC;
+
+-- Internal helpers of the engine and the insights (not part of the API).
+CREATE SCHEMA segments_internal;
+COMMENT ON SCHEMA segments_internal IS 'pg_segments internal helpers (not part of the API)';
+GRANT USAGE ON SCHEMA segments_internal TO PUBLIC;
+
+CREATE TABLE segments.source_map (
+  kind text PRIMARY KEY CHECK (kind IN ('orders', 'contacts', 'events', 'subscriptions', 'deals')),
+  source regclass NOT NULL,
+  columns jsonb NOT NULL,
+  mapped_by name NOT NULL DEFAULT current_user,
+  mapped_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE segments.source_map IS
+  'Which user table feeds each source kind, and how its columns map (written by segments.map_source)';
+SELECT pg_catalog.pg_extension_config_dump('segments.source_map', '');
+GRANT SELECT ON segments.source_map TO PUBLIC;
+
+-- Customer facts (docs/segments.md#customer-facts): materialized by segments.refresh_facts().
+CREATE TABLE segments.customers (
+  customer_id text PRIMARY KEY,
+  email text,
+  first_name text,
+  last_name text,
+  opted_in boolean,
+  lead_at timestamptz,
+  first_order_at timestamptz,
+  second_order_at timestamptz,
+  last_order_at timestamptz,
+  orders int NOT NULL DEFAULT 0,
+  attempted_orders int NOT NULL DEFAULT 0,
+  revenue numeric NOT NULL DEFAULT 0,
+  aov numeric,
+  order_latency_days float8,
+  days_since_last_order float8,
+  lifecycle @extschema@.lifecycle,
+  value_band @extschema@.value_band,
+  first_order_delay_days float8,
+  second_order_delay_days float8,
+  refreshed_at timestamptz NOT NULL,
+  -- beyond the contract: what the ready-made segments need
+  shipping_address text,
+  billing_address text,
+  last_attempted_order_at timestamptz,
+  orders_7d int NOT NULL DEFAULT 0,
+  orders_14d int NOT NULL DEFAULT 0,
+  orders_30d int NOT NULL DEFAULT 0,
+  orders_90d int NOT NULL DEFAULT 0,
+  revenue_30d numeric NOT NULL DEFAULT 0,
+  product_views_7d int NOT NULL DEFAULT 0,
+  product_views_14d int NOT NULL DEFAULT 0,
+  product_views_30d int NOT NULL DEFAULT 0,
+  cart_adds_7d int NOT NULL DEFAULT 0,
+  cart_adds_14d int NOT NULL DEFAULT 0,
+  last_product_view_at timestamptz,
+  last_cart_add_at timestamptz,
+  last_abandoned_cart_at timestamptz,
+  abandoned_carts_7d int NOT NULL DEFAULT 0,
+  abandoned_carts_14d int NOT NULL DEFAULT 0,
+  last_checkout_at timestamptz,
+  back_in_stock_requests int NOT NULL DEFAULT 0,
+  last_back_in_stock_at timestamptz,
+  last_email_open_at timestamptz,
+  last_email_click_at timestamptz,
+  last_campaign_engagement_at timestamptz,
+  last_session_at timestamptz,
+  sessions_30d int NOT NULL DEFAULT 0,
+  last_engaged_at timestamptz,
+  subscription_status text,
+  has_active_subscription boolean NOT NULL DEFAULT false,
+  on_trial boolean NOT NULL DEFAULT false,
+  trial_started_at timestamptz,
+  subscribed_at timestamptz,
+  engagement_rating int,
+  last_seen_at timestamptz,
+  deals int NOT NULL DEFAULT 0,
+  deals_90d int NOT NULL DEFAULT 0,
+  open_deals int NOT NULL DEFAULT 0,
+  won_deals int NOT NULL DEFAULT 0,
+  lost_deals int NOT NULL DEFAULT 0,
+  lost_deals_90d int NOT NULL DEFAULT 0,
+  last_deal_at timestamptz,
+  last_deal_update_at timestamptz,
+  deal_updates_30d int,
+  -- predictive CLV (docs/predictive.md): BG/NBD + Gamma-Gamma fitted over all customers at each refresh
+  p_alive float8,
+  expected_orders_90d float8,
+  predicted_clv numeric,
+  expected_next_order_at timestamptz
+);
+COMMENT ON TABLE segments.customers IS
+  'Customer facts, one row per customer found in any source, as of the last segments.refresh_facts()';
+COMMENT ON COLUMN segments.customers.customer_id IS 'The customer''s id in the mapped sources';
+COMMENT ON COLUMN segments.customers.email IS 'From the contacts source';
+COMMENT ON COLUMN segments.customers.opted_in IS 'Opted in to marketing (contacts source)';
+COMMENT ON COLUMN segments.customers.lead_at IS 'Lead date: earliest contacts.created_at';
+COMMENT ON COLUMN segments.customers.first_order_at IS 'First valid order';
+COMMENT ON COLUMN segments.customers.second_order_at IS 'Second valid order';
+COMMENT ON COLUMN segments.customers.last_order_at IS 'Latest valid order';
+COMMENT ON COLUMN segments.customers.orders IS
+  'Valid orders; a refund (valid row with a negative amount) is not an order, it reduces revenue';
+COMMENT ON COLUMN segments.customers.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';
+COMMENT ON COLUMN segments.customers.revenue IS 'clv() of valid orders; 0 without any';
+COMMENT ON COLUMN segments.customers.aov IS 'Average order value: revenue / orders';
+COMMENT ON COLUMN segments.customers.order_latency_days IS 'order_latency() of valid orders: mean days between orders';
+COMMENT ON COLUMN segments.customers.days_since_last_order IS 'Days from the last valid order to refreshed_at';
+COMMENT ON COLUMN segments.customers.lifecycle IS 'lifecycle_stage() of valid orders as of refreshed_at';
+COMMENT ON COLUMN segments.customers.value_band IS 'value_band of aov against the mean aov of all buyers';
+COMMENT ON COLUMN segments.customers.first_order_delay_days IS 'Days from lead_at to the first valid order';
+COMMENT ON COLUMN segments.customers.second_order_delay_days IS 'Days from the first to the second valid order';
+COMMENT ON COLUMN segments.customers.refreshed_at IS 'The as-of time of the facts refresh that computed this row';
+COMMENT ON COLUMN segments.customers.orders_7d IS 'Valid orders in the 7 days before refreshed_at (also _14d, _30d, _90d)';
+COMMENT ON COLUMN segments.customers.product_views_14d IS 'product_view events in the last 14 days (also _7d, _30d)';
+COMMENT ON COLUMN segments.customers.last_abandoned_cart_at IS
+  'Latest cart_add (within 30 days) that was the last add before no order/checkout followed within 15 minutes';
+COMMENT ON COLUMN segments.customers.abandoned_carts_7d IS 'Abandoned carts (see last_abandoned_cart_at) in the last 7 days (also _14d)';
+COMMENT ON COLUMN segments.customers.last_campaign_engagement_at IS 'Latest email_open or email_click event';
+COMMENT ON COLUMN segments.customers.last_engaged_at IS 'Latest email open/click, session, or subscription last_seen_at';
+COMMENT ON COLUMN segments.customers.subscription_status IS 'Status of the latest subscription';
+COMMENT ON COLUMN segments.customers.has_active_subscription IS 'Has a paid (non-trial) subscription with status active';
+COMMENT ON COLUMN segments.customers.on_trial IS 'Has a trial subscription that is trialing or active';
+COMMENT ON COLUMN segments.customers.trial_started_at IS 'Start of the latest trial';
+COMMENT ON COLUMN segments.customers.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
+COMMENT ON COLUMN segments.customers.deals_90d IS 'Deals created in the last 90 days';
+COMMENT ON COLUMN segments.customers.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
+COMMENT ON COLUMN segments.customers.p_alive IS
+  'Probability the customer is still active (BG/NBD fitted over all customers at the facts refresh)';
+COMMENT ON COLUMN segments.customers.expected_orders_90d IS 'Expected valid orders in the next 90 days (BG/NBD)';
+COMMENT ON COLUMN segments.customers.predicted_clv IS
+  'Predicted value of the next 12 months, discounted 1% a month (BG/NBD x Gamma-Gamma spend)';
+COMMENT ON COLUMN segments.customers.expected_next_order_at IS
+  'Last order + the median wait of a still-active customer (BG/NBD); in the past = overdue';
+COMMENT ON COLUMN segments.customers.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
+GRANT SELECT ON segments.customers TO PUBLIC;
+
+CREATE TABLE segments.facts_status (
+  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  refreshed_at timestamptz NOT NULL,
+  started_at timestamptz NOT NULL,
+  duration interval NOT NULL,
+  customers bigint NOT NULL,
+  inserted bigint NOT NULL,
+  updated bigint NOT NULL,
+  deleted bigint NOT NULL
+);
+COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
+GRANT SELECT ON segments.facts_status TO PUBLIC;
+
+-- Customers whose source rows changed since the last refresh (logged by segments.track_changes).
+CREATE TABLE segments.changed_customers (
+  customer_id text PRIMARY KEY,
+  changed_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE segments.changed_customers IS
+  'Customers whose source rows changed since the last facts refresh (triggers of segments.track_changes)';
+GRANT SELECT ON segments.changed_customers TO PUBLIC;
+
+--
+-- Privileges: every engine function runs with the caller's rights. Catalog rows carry their owner
+-- (the role that created the segment); row-level security lets a role see and change only the
+-- segments of roles it has the privileges of (superusers and the extension owner see all).
+-- A segment's rule lives in a materialized view segment_rules.s_<id> owned by the segment owner:
+-- REFRESH MATERIALIZED VIEW runs it as that owner in a security-restricted operation, so a rule
+-- can never read what its owner cannot, whoever triggers the refresh.
+
+CREATE TABLE segments.segments (
+  id bigserial PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  description text,
+  rule text,
+  query text,
+  owner regrole NOT NULL DEFAULT current_user::regrole,
+  status text NOT NULL DEFAULT 'building' CHECK (status IN ('building', 'active', 'inactive', 'failed')),
+  refresh_interval interval NOT NULL DEFAULT '1 day' CHECK (refresh_interval > interval '0'),
+  timezone text,
+  next_refresh_at timestamptz DEFAULT now(),
+  last_refresh_at timestamptz,
+  refresh_requested_at timestamptz,
+  last_error text,
+  last_error_sqlstate text,
+  last_error_at timestamptz,
+  consecutive_failures int NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  pack text,
+  required_sources text[],
+  CHECK ((rule IS NULL) <> (query IS NULL)),
+  CHECK (length(name) BETWEEN 1 AND 63)
+);
+COMMENT ON TABLE segments.segments IS
+  'Segment catalog: name, rule or query, owner, status (building, active, inactive, failed), schedule, last error';
+COMMENT ON COLUMN segments.segments.rule IS 'Boolean SQL expression over segments.customers (or NULL when query is set)';
+COMMENT ON COLUMN segments.segments.query IS 'SQL query returning one column of customer ids (or NULL when rule is set)';
+COMMENT ON COLUMN segments.segments.owner IS 'The role the rule runs as (the role that created the segment)';
+COMMENT ON COLUMN segments.segments.status IS
+  'building (never refreshed), active, inactive (paused by deactivate), failed (last refresh failed; last good membership kept)';
+COMMENT ON COLUMN segments.segments.timezone IS 'Time zone in which refresh_interval is added (NULL: the server''s)';
+COMMENT ON COLUMN segments.segments.refresh_requested_at IS 'Set by segments.refresh_now(): the worker refreshes at once';
+COMMENT ON COLUMN segments.segments.consecutive_failures IS 'Failed refreshes since the last success (drives the retry back-off)';
+COMMENT ON COLUMN segments.segments.required_sources IS 'Source kinds the segment needs (checked at create)';
+SELECT pg_catalog.pg_extension_config_dump('segments.segments', '');
+SELECT pg_catalog.pg_extension_config_dump('segments.segments_id_seq', '');
+
+-- membership and changes carry no foreign key (1.3M rows of a first pack build pay 3x for the
+-- checks); only refreshes write them, row-level security admits only existing segments' ids, and
+-- drop_segment deletes a segment's rows.
+CREATE TABLE segments.membership (
+  segment_id bigint NOT NULL,
+  customer_id text NOT NULL,
+  joined_at timestamptz NOT NULL,
+  revenue_mark numeric NOT NULL DEFAULT 0,
+  PRIMARY KEY (segment_id, customer_id)
+);
+COMMENT ON TABLE segments.membership IS 'Current members of each segment (written only by refreshes)';
+COMMENT ON COLUMN segments.membership.revenue_mark IS
+  'The member''s revenue at the last refresh: the next refresh attributes the growth as added revenue';
+SELECT pg_catalog.pg_extension_config_dump('segments.membership', '');
+
+CREATE TABLE segments.changes (
+  id bigserial PRIMARY KEY,
+  segment_id bigint NOT NULL,
+  segment text NOT NULL,
+  customer_id text NOT NULL,
+  change text NOT NULL CHECK (change IN ('joined', 'left')),
+  at timestamptz NOT NULL,
+  run_id bigint
+);
+CREATE INDEX ON segments.changes (segment_id, id);
+COMMENT ON TABLE segments.changes IS
+  'Append-only log of joins and leaves; ids increase in commit order, so a consumer can resume after the last id it saw';
+SELECT pg_catalog.pg_extension_config_dump('segments.changes', '');
+SELECT pg_catalog.pg_extension_config_dump('segments.changes_id_seq', '');
+
+CREATE TABLE segments.runs (
+  id bigserial PRIMARY KEY,
+  segment_id bigint NOT NULL REFERENCES segments.segments ON DELETE CASCADE,
+  trigger text NOT NULL CHECK (trigger IN ('worker', 'manual', 'refresh_now', 'create', 'cron')),
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  finished_at timestamptz,
+  status text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+  joined int,
+  "left" int,
+  size bigint,
+  sqlstate text,
+  message text,
+  backend_pid int DEFAULT pg_backend_pid(),
+  facts_refreshed boolean
+);
+CREATE INDEX ON segments.runs (segment_id, id);
+CREATE INDEX ON segments.runs (status) WHERE status = 'running';
+COMMENT ON TABLE segments.runs IS
+  'One row per segment refresh: trigger, times, status (running, succeeded, failed, skipped), joined/left, error';
+SELECT pg_catalog.pg_extension_config_dump('segments.runs', '');
+SELECT pg_catalog.pg_extension_config_dump('segments.runs_id_seq', '');
+
+CREATE TABLE segments.history (
+  segment_id bigint NOT NULL REFERENCES segments.segments ON DELETE CASCADE,
+  run_id bigint NOT NULL,
+  at timestamptz NOT NULL,
+  size bigint NOT NULL,
+  joined int NOT NULL,
+  "left" int NOT NULL,
+  revenue numeric NOT NULL,
+  orders bigint NOT NULL,
+  added_revenue numeric NOT NULL,
+  facts_at timestamptz,
+  PRIMARY KEY (segment_id, run_id)
+);
+COMMENT ON TABLE segments.history IS
+  'Segment development: one row per successful refresh (size, joined, left, members'' revenue and orders, added revenue)';
+COMMENT ON COLUMN segments.history.added_revenue IS
+  'Revenue the members before this refresh generated since the previous refresh (RetentionX added revenue)';
+SELECT pg_catalog.pg_extension_config_dump('segments.history', '');
+
+-- Row-level security: a role works with the segments of roles whose privileges it has.
+ALTER TABLE segments.segments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_rows ON segments.segments
+  USING (pg_catalog.pg_has_role(owner, 'USAGE')) WITH CHECK (pg_catalog.pg_has_role(owner, 'USAGE'));
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['membership', 'changes', 'runs', 'history'] LOOP
+    EXECUTE format('ALTER TABLE segments.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY owner_rows ON segments.%I USING (segment_id IN (SELECT id FROM segments.segments))', t);
+  END LOOP;
+END $$;
+GRANT SELECT, INSERT, UPDATE, DELETE ON segments.segments, segments.membership, segments.runs TO PUBLIC;
+GRANT SELECT, INSERT, DELETE ON segments.changes, segments.history TO PUBLIC;
+GRANT USAGE ON SEQUENCE segments.segments_id_seq, segments.changes_id_seq, segments.runs_id_seq TO PUBLIC;
