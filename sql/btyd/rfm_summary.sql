@@ -31,3 +31,18 @@ COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz) 
   'BTYD summary (frequency, recency, T, monetary) of one customer''s orders up to the cut-off day, in weeks (days / 7)';
 COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, text) IS
   'BTYD summary (frequency, recency, T, monetary) of one customer''s orders up to the cut-off day, in ''days'' or ''weeks''';
+
+-- rfm_summary with a unit that carries no collation: postgres_fdw ships an aggregate call only when
+-- every constant in it is free of collation, and a text 'weeks' is not (docs/scale-out.md#pushdown).
+CREATE OR REPLACE FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz, @extschema@.time_unit)
+  RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_rfm_accum' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz,
+    unit @extschema@.time_unit) (
+  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
+  FINALFUNC = @extschema@.rfm_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.rfm_combine,
+  SERIALFUNC = @extschema@.rfm_serialize, DESERIALFUNC = @extschema@.rfm_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, @extschema@.time_unit) IS
+  'rfm_summary with the unit as time_unit (''weeks''::time_unit): the same summary, and postgres_fdw can push it down';

@@ -18,3 +18,8 @@ CREATE TYPE @extschema@.gammagamma_model AS (p double precision, q double precis
   log_likelihood double precision, customers bigint, converged boolean, iterations integer);
 COMMENT ON TYPE @extschema@.gammagamma_model IS
   'Fitted Gamma-Gamma spend model: mean spend per transaction, fitted on repeat buyers; with the maximised log-likelihood, customers fitted and convergence';
+
+-- The unit of rfm_summary as an enum: carries no collation, so postgres_fdw can push calls down.
+CREATE TYPE @extschema@.time_unit AS ENUM ('days', 'weeks');
+COMMENT ON TYPE @extschema@.time_unit IS
+  'Period of a BTYD summary: days or weeks (an enum, so that calls with it can be pushed down to shards)';

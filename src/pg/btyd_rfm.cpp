@@ -12,6 +12,7 @@
 #include "guard.h"
 
 extern "C" {
+#include "catalog/pg_type_d.h"
 #include "utils/date.h"
 }
 
@@ -59,6 +60,28 @@ void set_cutoff(RfmState* st, int32 day, double period_days) {
     st->period_days = period_days;
 }
 
+// The unit argument: text, or the time_unit enum (not collatable, so that postgres_fdw can ship a
+// call with a constant unit to a shard). An enum label is looked up once per call site.
+double unit_period_days(FunctionCallInfo fcinfo) {
+    if (get_fn_expr_argtype(fcinfo->flinfo, 4) == TEXTOID)
+        return pgs::core::btyd::period_days_of(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+    struct Cached {
+        Oid label;
+        double period_days;
+    };
+    auto* cached = static_cast<Cached*>(fcinfo->flinfo->fn_extra);
+    const Oid label = PG_GETARG_OID(4);
+    if (cached == nullptr || cached->label != label) {
+        const char* name = DatumGetCString(DirectFunctionCall1(enum_out, ObjectIdGetDatum(label)));
+        const double days = pgs::core::btyd::period_days_of(name);
+        if (cached == nullptr)
+            cached = static_cast<Cached*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Cached)));
+        *cached = Cached{label, days};
+        fcinfo->flinfo->fn_extra = cached;
+    }
+    return cached->period_days;
+}
+
 }  // namespace
 
 PGS_FUNCTION(pgs_rfm_accum) {
@@ -72,7 +95,7 @@ PGS_FUNCTION(pgs_rfm_accum) {
         if (PG_ARGISNULL(4))
             ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("rfm_summary unit must not be NULL"),
                             errhint("Use 'days' or 'weeks'.")));
-        period_days = pgs::core::btyd::period_days_of(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+        period_days = unit_period_days(fcinfo);
     }
     const int32 cutoff = day_of(pgs::finite_timestamp(PG_GETARG_DATUM(3), "rfm_summary cutoff"));
     set_cutoff(st, cutoff, period_days);

@@ -28,6 +28,8 @@ struct LogFit {
 
 // The summaries sorted by frequency (so terms that depend on x alone are computed once per distinct
 // x), with the number of customers and the sum of their ages; throws when there is no customer.
+// Ties are broken by the whole key, so the fit does not depend on the order the rows came in (a
+// parallel fit, or one merged from shards' states, gives the bit-identical model).
 struct SortedSummaries {
     std::vector<CountedSummary> rows;
     double customers = 0;
@@ -37,7 +39,9 @@ inline SortedSummaries sort_by_frequency(const CountedSummary* data, std::size_t
     SortedSummaries out;
     out.rows.assign(data, data + n);
     std::sort(out.rows.begin(), out.rows.end(),
-              [](const CountedSummary& a, const CountedSummary& b) { return a.x < b.x; });
+              [](const CountedSummary& a, const CountedSummary& b) {
+                  return a.x != b.x ? a.x < b.x : a.t_x != b.t_x ? a.t_x < b.t_x : a.T < b.T;
+              });
     for (const auto& r : out.rows) {
         out.customers += r.count;
         out.sum_T += r.count * r.T;

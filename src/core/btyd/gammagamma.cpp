@@ -60,18 +60,20 @@ double gammagamma_total_loglik(const GammaGamma& m, const CountedSpend* data, st
 Fitted<GammaGamma> fit_gammagamma(const CountedSpend* data, std::size_t n, const Poll& poll) {
     std::vector<CountedSpend> rows;
     rows.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        if (data[i].x > 0) rows.push_back(data[i]);
+    // Sorted by the whole key before any sum, so the fit does not depend on the rows' order (a
+    // parallel fit, or one merged from shards' states, gives the bit-identical model).
+    std::sort(rows.begin(), rows.end(),
+              [](const CountedSpend& a, const CountedSpend& b) { return a.x != b.x ? a.x < b.x : a.m < b.m; });
     double customers = 0, sum_m = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (data[i].x > 0) {
-            rows.push_back(data[i]);
-            customers += data[i].count;
-            sum_m += data[i].count * data[i].m;
-        }
+    for (const auto& r : rows) {
+        customers += r.count;
+        sum_m += r.count * r.m;
     }
     if (!(customers > 0))
         fail(ErrorKind::invalid_argument, "gammagamma_fit needs at least one repeat buyer (frequency > 0)",
              "The spend model is fitted on customers with repeat purchases; check the frequency column.");
-    std::sort(rows.begin(), rows.end(), [](const CountedSpend& a, const CountedSpend& b) { return a.x < b.x; });
     detail::MeanNll nll = [&](const std::vector<double>& p, std::vector<double>& g) {
         GammaGamma m{p[0], p[1], p[2]};
         const double lgq = std::lgamma(m.q), dq = digamma(m.q);
