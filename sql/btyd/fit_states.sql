@@ -10,6 +10,14 @@ CREATE OR REPLACE FUNCTION @extschema@.btyd_summary_state_merge(internal, bytea)
   AS 'MODULE_PATHNAME', 'pgs_btyd_summary_state_merge' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
 CREATE OR REPLACE FUNCTION @extschema@.btyd_spend_state_merge(internal, bytea) RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_btyd_spend_state_merge' LANGUAGE C CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_summary_state_final(internal) IS
+  'Support function of bgnbd_fit_state/paretonbd_fit_state: the count map as a checked bytea state';
+COMMENT ON FUNCTION @extschema@.btyd_spend_state_final(internal) IS
+  'Support function of gammagamma_fit_state: the count map as a checked bytea state';
+COMMENT ON FUNCTION @extschema@.btyd_summary_state_merge(internal, bytea) IS
+  'Support function of bgnbd_fit_merge/paretonbd_fit_merge: checks a state and merges it in';
+COMMENT ON FUNCTION @extschema@.btyd_spend_state_merge(internal, bytea) IS
+  'Support function of gammagamma_fit_merge: checks a state and merges it in';
 
 -- States: the fit aggregates' transition and combine functions, with the state itself as result.
 CREATE OR REPLACE AGGREGATE @extschema@.bgnbd_fit_state(frequency double precision, recency double precision,

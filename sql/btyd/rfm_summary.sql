@@ -37,6 +37,8 @@ COMMENT ON AGGREGATE @extschema@.rfm_summary(timestamptz, numeric, timestamptz, 
 CREATE OR REPLACE FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz, @extschema@.time_unit)
   RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_rfm_accum' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timestamptz, @extschema@.time_unit) IS
+  'Support function of rfm_summary(timestamptz, numeric, timestamptz, time_unit): adds one order';
 CREATE OR REPLACE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz,
     unit @extschema@.time_unit) (
   SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
