@@ -5,12 +5,7 @@
 CREATE EXTENSION IF NOT EXISTS pg_segments;
 SET timezone = 'UTC';
 
-CREATE TEMP TABLE cdnow_raw(line text);
-\copy cdnow_raw FROM 'test/data/cdnow/CDNOW_sample.txt' WITH (FORMAT text, DELIMITER '|')
--- master_id sample_id YYYYMMDD cds dollars, whitespace separated.
-CREATE TEMP TABLE cdnow_orders AS
-SELECT f[2]::int AS customer, to_date(f[3], 'YYYYMMDD')::timestamptz AS ordered_at, f[5]::numeric AS amount
-FROM (SELECT regexp_split_to_array(btrim(line, E' \r'), '\s+') AS f FROM cdnow_raw) s;
+\i test/regress/sql/cdnow_orders.psql
 SELECT count(*) AS orders, count(DISTINCT customer) AS customers, min(ordered_at)::date, max(ordered_at)::date
 FROM cdnow_orders;
 

@@ -3,11 +3,7 @@
 -- for all three models; hostile bytes give class-22 errors. Also rfm_summary's time_unit overload.
 CREATE EXTENSION IF NOT EXISTS pg_segments;
 SET timezone = 'UTC';
-CREATE TEMP TABLE fs_raw(line text);
-\copy fs_raw FROM 'test/data/cdnow/CDNOW_sample.txt' WITH (FORMAT text, DELIMITER '|')
-CREATE TEMP TABLE fs_orders AS
-SELECT f[2]::int AS customer, to_date(f[3], 'YYYYMMDD')::timestamptz AS ordered_at, f[5]::numeric AS amount
-FROM (SELECT regexp_split_to_array(btrim(line, E' \r'), '\s+') AS f FROM fs_raw) s;
+\i test/regress/sql/cdnow_orders.psql
 
 -- The time_unit overload gives the text overload's summaries.
 SELECT count(*) AS customers,
@@ -16,10 +12,10 @@ FROM (SELECT rfm_summary(ordered_at, amount, '1997-09-30', 'weeks') a,
              rfm_summary(ordered_at, amount, '1997-09-30', 'weeks'::time_unit) b,
              rfm_summary(ordered_at, amount, '1997-09-30', 'days') c,
              rfm_summary(ordered_at, amount, '1997-09-30', 'days'::time_unit) d
-      FROM fs_orders GROUP BY customer) q;
+      FROM cdnow_orders GROUP BY customer) q;
 
 CREATE TEMP TABLE fs_summary AS
-SELECT customer, (rfm_summary(ordered_at, amount, '1997-09-30', 'weeks'::time_unit)).* FROM fs_orders GROUP BY customer;
+SELECT customer, (rfm_summary(ordered_at, amount, '1997-09-30', 'weeks'::time_unit)).* FROM cdnow_orders GROUP BY customer;
 -- Each shard's states.
 CREATE TEMP TABLE fs_states AS
 SELECT customer % 3 AS shard, count(*) AS customers,
