@@ -1,0 +1,65 @@
+#include "numeric_fixed.h"
+
+#include <cstring>
+
+#include "convert.h"
+
+namespace pgs {
+namespace {
+
+// The on-disk layout of numeric (PostgreSQL's src/backend/utils/adt/numeric.c, unchanged since 9.1
+// and fixed by pg_upgrade's binary compatibility): a 16-bit header word, in the long form followed
+// by a 16-bit weight, then base-10000 digits.
+constexpr uint16 kSignMask = 0xC000, kNeg = 0x4000, kShort = 0x8000, kSpecial = 0xC000;
+constexpr uint16 kShortSign = 0x2000, kShortDscaleMask = 0x1F80, kShortDscaleShift = 7;
+constexpr uint16 kShortWeightSign = 0x0040, kShortWeightMask = 0x003F, kDscaleMask = 0x3FFF;
+// 10 base-10000 digits are 40 decimal digits: more than 128 bits hold.
+constexpr int kMaxDigits = 10;
+
+}  // namespace
+
+NumericFit numeric_to_fixed(Datum value, const char* what, core::FixedDecimal& out) {
+    struct varlena* v = PG_DETOAST_DATUM_PACKED(value);
+    const char* p = VARDATA_ANY(v);
+    const std::size_t len = VARSIZE_ANY_EXHDR(v);
+    uint16 header;
+    std::memcpy(&header, p, sizeof header);  // a short varlena's data is not aligned
+    if ((header & kSignMask) == kSpecial) {
+        check_finite_numeric(reinterpret_cast<Numeric>(PG_DETOAST_DATUM(value)), what);
+        return NumericFit::too_wide;  // not reached: NaN and infinity ereport
+    }
+    bool negative;
+    int dscale, weight;
+    std::size_t head;
+    if (header & kShort) {
+        negative = (header & kShortSign) != 0;
+        dscale = (header & kShortDscaleMask) >> kShortDscaleShift;
+        weight = (header & kShortWeightSign) ? (~static_cast<int>(kShortWeightMask) | (header & kShortWeightMask))
+                                              : (header & kShortWeightMask);
+        head = sizeof(uint16);
+    } else {
+        negative = (header & kSignMask) == kNeg;
+        dscale = header & kDscaleMask;
+        int16 w;
+        std::memcpy(&w, p + sizeof(uint16), sizeof w);
+        weight = w;
+        head = 2 * sizeof(uint16);
+    }
+    const int ndigits = static_cast<int>((len - head) / sizeof(int16));
+    if (ndigits > kMaxDigits || dscale > core::kMaxScale) return NumericFit::too_wide;
+    int16 digits[kMaxDigits];
+    std::memcpy(digits, p + head, ndigits * sizeof(int16));
+    return core::fixed_from_base10000(digits, ndigits, weight, dscale, negative, out) ? NumericFit::fits
+                                                                                    : NumericFit::too_wide;
+}
+
+Numeric fixed_to_numeric(core::int128_t units, int scale) {
+    if (units >= PG_INT64_MIN && units <= PG_INT64_MAX)
+        return int64_div_fast_to_numeric(static_cast<int64>(units), scale);
+    char text[core::kFixedTextSize];
+    core::fixed_to_text(units, scale, text);
+    return DatumGetNumeric(
+        DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+}  // namespace pgs
