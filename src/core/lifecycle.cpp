@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "errors.h"
+#include "time_units.h"
 
 namespace pgs::core {
 
@@ -31,18 +32,42 @@ void LifecycleRule::validate() const {
              "Pass e.g. interval '90 days', or the population's order_latency.");
 }
 
-std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days) {
-    const std::size_t n = sorted_days.size();
+namespace {
+
+// Mean and sample spread of the gaps between n sorted days, day(i) giving the i-th.
+template <typename DayAt>
+std::optional<Cadence> cadence_over(std::size_t n, DayAt day) {
     if (n < 2) return std::nullopt;
     const double gaps = static_cast<double>(n - 1);
-    const double mean = (sorted_days.back() - sorted_days.front()) / gaps;
+    const double mean = (day(n - 1) - day(0)) / gaps;
     double ss = 0;
+    double prev = day(0);
     for (std::size_t i = 1; i < n; ++i) {
-        const double d = (sorted_days[i] - sorted_days[i - 1]) - mean;
+        const double cur = day(i);
+        const double d = (cur - prev) - mean;
         ss += d * d;
+        prev = cur;
     }
     const double sd = n > 2 ? std::sqrt(ss / (gaps - 1)) : 0.0;
     return Cadence{mean, sd};
+}
+
+template <typename DayAt>
+std::optional<Lifecycle> classify_over(std::size_t n, DayAt day, double as_of, const LifecycleRule& rule) {
+    if (n == 0) return std::nullopt;
+    rule.validate();
+    const double silence = as_of - day(n - 1);
+    if (silence < 0)
+        fail(ErrorKind::internal, "life-cycle classifier was given an order after as_of");
+    // One order tells nothing of a cadence: assume the typical one, as spread as an exponential gap.
+    const Cadence cadence = cadence_over(n, day).value_or(Cadence{rule.typical_latency_days, rule.typical_latency_days});
+    return classify_silence(silence, cadence, rule);
+}
+
+}  // namespace
+
+std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days) {
+    return cadence_over(sorted_days.size(), [&](std::size_t i) { return sorted_days[i]; });
 }
 
 Lifecycle classify_silence(double silence, const Cadence& cadence, const LifecycleRule& rule) {
@@ -55,15 +80,13 @@ Lifecycle classify_silence(double silence, const Cadence& cadence, const Lifecyc
 
 std::optional<Lifecycle> classify(const std::vector<double>& sorted_days, double as_of,
                                   const LifecycleRule& rule) {
-    if (sorted_days.empty()) return std::nullopt;
-    rule.validate();
-    const double silence = as_of - sorted_days.back();
-    if (silence < 0)
-        fail(ErrorKind::internal, "life-cycle classifier was given an order after as_of");
-    // One order tells nothing of a cadence: assume the typical one, as spread as an exponential gap.
-    const Cadence cadence = cadence_of(sorted_days).value_or(
-        Cadence{rule.typical_latency_days, rule.typical_latency_days});
-    return classify_silence(silence, cadence, rule);
+    return classify_over(sorted_days.size(), [&](std::size_t i) { return sorted_days[i]; }, as_of, rule);
+}
+
+std::optional<Lifecycle> classify_micros(const std::int64_t* sorted_micros, std::size_t n, std::int64_t as_of_micros,
+                                         const LifecycleRule& rule) {
+    return classify_over(n, [&](std::size_t i) { return micros_to_days(sorted_micros[i] - as_of_micros); }, 0.0,
+                         rule);
 }
 
 }  // namespace pgs::core

@@ -26,6 +26,12 @@ struct Cadence {
 };
 std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days);
 
+// The same from order times in microseconds (sorted ascending, all <= as_of_micros), with no
+// copy: each time is read as micros_to_days(t - as_of_micros), so the answer is the one classify()
+// gives for those days and as_of 0.
+std::optional<Lifecycle> classify_micros(const std::int64_t* sorted_micros, std::size_t n, std::int64_t as_of_micros,
+                                         const LifecycleRule& rule);
+
 // Stage of a customer whose orders (in days, sorted ascending, all <= as_of) are given.
 // None when there are no orders. Monotone: with no new order a later as_of never gives a better stage.
 std::optional<Lifecycle> classify(const std::vector<double>& sorted_days, double as_of_days,

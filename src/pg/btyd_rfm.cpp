@@ -1,53 +1,114 @@
 // rfm_summary(ordered_at, amount, cutoff [, unit]): the BTYD summary (frequency, recency, T, monetary)
-// of one customer's orders. Days are calendar days in the session time zone; the state is the list
-// of (day, amount) of the orders up to the cut-off day (a customer has few orders), a plain palloc'd
-// array in the aggregate context. Parallel safe: combine appends, serialize copies the array.
-#include "../core/btyd/summary.h"
-
+// of one customer's orders. Days are calendar days in the session time zone.
+//
+// The summary needs only the first and last purchase day, the number of distinct purchase days and
+// the spend of all days but the first. So the state keeps the spend as two exact fixed-scale sums
+// (all orders; the first day's orders), and the distinct days as a sorted array of 4-byte days, the
+// first six inside the state itself: 128 bytes per customer for most customers, whatever the
+// order in which rows arrive. Parallel safe: combine merges the day sets and adds the sums.
+#include <algorithm>
 #include <cstring>
 
+#include "../core/btyd/summary.h"
+#include "../core/fixed_decimal.h"
 #include "agg_state.h"
 #include "btyd_common.h"
 #include "convert.h"
 #include "guard.h"
+#include "numeric_fixed.h"
 
 extern "C" {
 #include "catalog/pg_type_d.h"
 #include "utils/date.h"
 }
 
-using pgs::core::btyd::DayAmount;
+using pgs::core::FixedDecimal;
+using pgs::core::FixedDecimalSum;
 
 namespace {
+
+constexpr int32 kInlineDays = 6;
 
 struct RfmState {
     int32 cutoff_day;
     int32 has_cutoff;
-    double period_days;  // 0 until the first row
-    int64 count;
-    int64 capacity;
-    DayAmount* orders;
+    TimestampTz cutoff_ts;  // the cut-off last seen: the same timestamp needs no day lookup
+    double period_days;
+    FixedDecimalSum total;  // spend of every order up to the cut-off
+    FixedDecimalSum first;  // spend of the orders on the first purchase day
+    double wide_total;      // spend beyond the fixed-scale sums (amounts wider than 128 bits)
+    double wide_first;
+    int32 ndays;     // distinct purchase days, ascending
+    int32 capacity;  // of `days` once it left the state
+    int32* days;     // nullptr while the days fit inline_days
+    int32 inline_days[kInlineDays];
+};
+
+// An order's spend: exact when it fits the fixed-scale sums, else as a double.
+struct Spend {
+    bool wide;
+    FixedDecimal fixed;
+    double approx;
+};
+
+// Kept across rows (fn_extra): the day lookups of the order times and of the cut-off, and the unit.
+struct AccumCache {
+    pgs::LocalDayCache order, cutoff;
+    bool unit_known;
+    Oid unit_type;   // text, or the time_unit enum
+    Oid unit_label;  // the enum label last seen, and its period
+    double unit_period_days;
 };
 
 RfmState* new_state(MemoryContext cxt) {
-    auto* st = static_cast<RfmState*>(MemoryContextAllocZero(cxt, sizeof(RfmState)));
-    return st;
+    return static_cast<RfmState*>(MemoryContextAllocZero(cxt, sizeof(RfmState)));
 }
 
-void push(MemoryContext cxt, RfmState* st, DayAmount o) {
-    if (st->count == st->capacity) {
-        int64 cap = st->capacity == 0 ? 8 : st->capacity * 2;
-        auto* grown = static_cast<DayAmount*>(MemoryContextAllocHuge(cxt, sizeof(DayAmount) * cap));
-        if (st->count > 0) std::memcpy(grown, st->orders, sizeof(DayAmount) * st->count);
-        if (st->orders) pfree(st->orders);
-        st->orders = grown;
-        st->capacity = cap;
+int32* days_of(RfmState* st) { return st->days ? st->days : st->inline_days; }
+const int32* days_of(const RfmState* st) { return st->days ? st->days : st->inline_days; }
+
+void reserve_days(MemoryContext cxt, RfmState* st, int32 need) {
+    const int32 cap = st->days ? st->capacity : kInlineDays;
+    if (need <= cap) return;
+    const int32 grown_cap = std::max(need, 2 * cap);
+    auto* grown = static_cast<int32*>(MemoryContextAllocHuge(cxt, sizeof(int32) * grown_cap));
+    std::memcpy(grown, days_of(st), sizeof(int32) * st->ndays);
+    if (st->days) pfree(st->days);
+    st->days = grown;
+    st->capacity = grown_cap;
+}
+
+void insert_day(MemoryContext cxt, RfmState* st, int32 day) {
+    const int32 n = st->ndays;
+    int32* d = days_of(st);
+    if (n > 0 && d[n - 1] == day) return;
+    int32 pos = n;
+    if (n > 0 && d[n - 1] > day) {
+        pos = static_cast<int32>(std::lower_bound(d, d + n, day) - d);
+        if (d[pos] == day) return;
     }
-    st->orders[st->count++] = o;
+    reserve_days(cxt, st, n + 1);
+    d = days_of(st);
+    std::memmove(d + pos + 1, d + pos, sizeof(int32) * (n - pos));
+    d[pos] = day;
+    st->ndays = n + 1;
 }
 
-int32 day_of(Datum timestamptz) {
-    return DatumGetDateADT(DirectFunctionCall1(timestamptz_date, timestamptz));
+void add_spend(FixedDecimalSum& sum, double& wide, const Spend& s) {
+    if (s.wide)
+        wide += s.approx;
+    else if (!sum.add(s.fixed))
+        wide += pgs::core::fixed_to_double(s.fixed.units, s.fixed.scale);
+}
+
+void add_order(MemoryContext cxt, RfmState* st, int32 day, const Spend& s) {
+    if (st->ndays == 0 || day < days_of(st)[0]) {  // a new first purchase day
+        st->first = FixedDecimalSum{};
+        st->wide_first = 0;
+    }
+    insert_day(cxt, st, day);
+    if (day == days_of(st)[0]) add_spend(st->first, st->wide_first, s);
+    add_spend(st->total, st->wide_total, s);
 }
 
 void set_cutoff(RfmState* st, int32 day, double period_days) {
@@ -60,26 +121,39 @@ void set_cutoff(RfmState* st, int32 day, double period_days) {
     st->period_days = period_days;
 }
 
+AccumCache& cache_of(FunctionCallInfo fcinfo) {
+    if (fcinfo->flinfo->fn_extra == nullptr)
+        fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AccumCache));
+    return *static_cast<AccumCache*>(fcinfo->flinfo->fn_extra);
+}
+
 // The unit argument: text, or the time_unit enum (not collatable, so that postgres_fdw can ship a
 // call with a constant unit to a shard). An enum label is looked up once per call site.
-double unit_period_days(FunctionCallInfo fcinfo) {
-    if (get_fn_expr_argtype(fcinfo->flinfo, 4) == TEXTOID)
-        return pgs::core::btyd::period_days_of(text_to_cstring(PG_GETARG_TEXT_PP(4)));
-    struct Cached {
-        Oid label;
-        double period_days;
-    };
-    auto* cached = static_cast<Cached*>(fcinfo->flinfo->fn_extra);
-    const Oid label = PG_GETARG_OID(4);
-    if (cached == nullptr || cached->label != label) {
-        const char* name = DatumGetCString(DirectFunctionCall1(enum_out, ObjectIdGetDatum(label)));
-        const double days = pgs::core::btyd::period_days_of(name);
-        if (cached == nullptr)
-            cached = static_cast<Cached*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Cached)));
-        *cached = Cached{label, days};
-        fcinfo->flinfo->fn_extra = cached;
+double period_arg(FunctionCallInfo fcinfo, AccumCache& cache) {
+    if (PG_NARGS() <= 4) return 7.0;
+    if (PG_ARGISNULL(4))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("rfm_summary unit must not be NULL"),
+                        errhint("Use 'days' or 'weeks'.")));
+    if (!cache.unit_known) {
+        cache.unit_type = get_fn_expr_argtype(fcinfo->flinfo, 4);
+        cache.unit_known = true;
     }
-    return cached->period_days;
+    if (cache.unit_type == TEXTOID) {
+        const text* unit = PG_GETARG_TEXT_PP(4);
+        const std::size_t len = VARSIZE_ANY_EXHDR(unit);
+        char buf[16];  // every valid unit name is shorter
+        if (len >= sizeof buf) return pgs::core::btyd::period_days_of(text_to_cstring(unit));
+        std::memcpy(buf, VARDATA_ANY(unit), len);
+        buf[len] = '\0';
+        return pgs::core::btyd::period_days_of(buf);
+    }
+    const Oid label = PG_GETARG_OID(4);
+    if (cache.unit_label != label || cache.unit_period_days == 0) {
+        const char* name = DatumGetCString(DirectFunctionCall1(enum_out, ObjectIdGetDatum(label)));
+        cache.unit_period_days = pgs::core::btyd::period_days_of(name);
+        cache.unit_label = label;
+    }
+    return cache.unit_period_days;
 }
 
 }  // namespace
@@ -90,21 +164,24 @@ PGS_FUNCTION(pgs_rfm_accum) {
     if (PG_ARGISNULL(3))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("rfm_summary cutoff must not be NULL"),
                         errhint("Pass the end of the observation period, e.g. now() or a calibration end date.")));
-    double period_days = 7.0;
-    if (PG_NARGS() > 4) {
-        if (PG_ARGISNULL(4))
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("rfm_summary unit must not be NULL"),
-                            errhint("Use 'days' or 'weeks'.")));
-        period_days = unit_period_days(fcinfo);
+    AccumCache& dc = cache_of(fcinfo);
+    const double period_days = period_arg(fcinfo, dc);
+    const TimestampTz cutoff_ts = pgs::finite_timestamp(PG_GETARG_DATUM(3), "rfm_summary cutoff");
+    if (!st->has_cutoff || cutoff_ts != st->cutoff_ts || period_days != st->period_days) {
+        set_cutoff(st, pgs::local_day(dc.cutoff, cutoff_ts), period_days);
+        st->cutoff_ts = cutoff_ts;
     }
-    const int32 cutoff = day_of(pgs::finite_timestamp(PG_GETARG_DATUM(3), "rfm_summary cutoff"));
-    set_cutoff(st, cutoff, period_days);
     if (PG_ARGISNULL(1)) PG_RETURN_POINTER(st);
-    const int32 day = day_of(pgs::finite_timestamp(PG_GETARG_DATUM(1), "rfm_summary ordered_at"));
-    if (day > cutoff) PG_RETURN_POINTER(st);
+    const int32 day = pgs::local_day(dc.order, pgs::finite_timestamp(PG_GETARG_DATUM(1), "rfm_summary ordered_at"));
+    if (day > st->cutoff_day) PG_RETURN_POINTER(st);
     // A NULL amount still counts as an order (with no spend).
-    double amount = PG_ARGISNULL(2) ? 0.0 : pgs::finite_numeric_to_double(PG_GETARG_DATUM(2), "rfm_summary amount");
-    push(cxt, st, DayAmount{day, amount});
+    Spend s{false, FixedDecimal{}, 0.0};
+    if (!PG_ARGISNULL(2) &&
+        pgs::numeric_to_fixed(PG_GETARG_DATUM(2), "rfm_summary amount", s.fixed) != pgs::NumericFit::fits) {
+        s.wide = true;
+        s.approx = pgs::finite_numeric_to_double(PG_GETARG_DATUM(2), "rfm_summary amount");
+    }
+    add_order(cxt, st, day, s);
     PG_RETURN_POINTER(st);
 }
 
@@ -116,52 +193,119 @@ PGS_FUNCTION(pgs_rfm_combine) {
     }
     RfmState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     const auto* other = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(1));
-    if (other->has_cutoff) set_cutoff(st, other->cutoff_day, other->period_days);
-    for (int64 i = 0; i < other->count; ++i) push(cxt, st, other->orders[i]);
+    if (other->has_cutoff) {
+        set_cutoff(st, other->cutoff_day, other->period_days);
+        st->cutoff_ts = other->cutoff_ts;
+    }
+    if (other->ndays == 0) PG_RETURN_POINTER(st);
+    const int32* od = days_of(other);
+    if (st->ndays == 0 || od[0] < days_of(st)[0]) {
+        st->first = other->first;
+        st->wide_first = other->wide_first;
+    } else if (od[0] == days_of(st)[0]) {
+        if (!st->first.add(other->first))
+            st->wide_first += pgs::core::fixed_to_double(other->first.units, other->first.scale);
+        st->wide_first += other->wide_first;
+    }
+    if (!st->total.add(other->total))
+        st->wide_total += pgs::core::fixed_to_double(other->total.units, other->total.scale);
+    st->wide_total += other->wide_total;
+    // Union of the two sorted day sets.
+    const int32 n1 = st->ndays, n2 = other->ndays;
+    auto* merged = static_cast<int32*>(MemoryContextAllocHuge(cxt, sizeof(int32) * (n1 + n2)));
+    const int32* d1 = days_of(st);
+    int32 i = 0, j = 0, k = 0;
+    while (i < n1 || j < n2) {
+        int32 next;
+        if (j == n2 || (i < n1 && d1[i] < od[j]))
+            next = d1[i++];
+        else if (i == n1 || od[j] < d1[i])
+            next = od[j++];
+        else
+            next = (++j, d1[i++]);
+        merged[k++] = next;
+    }
+    if (st->days) pfree(st->days);
+    if (k <= kInlineDays) {
+        std::memcpy(st->inline_days, merged, sizeof(int32) * k);
+        pfree(merged);
+        st->days = nullptr;
+    } else {
+        st->days = merged;
+        st->capacity = n1 + n2;
+    }
+    st->ndays = k;
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_rfm_serialize) {
     const auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
-    pgs::ByteWriter w(2 * sizeof(int32) + sizeof(double) + sizeof(int64) + st->count * (sizeof(int32) + sizeof(double)));
+    pgs::ByteWriter w(4 * sizeof(int32) + sizeof(TimestampTz) + 3 * sizeof(double) +
+                      2 * (sizeof(pgs::core::int128_t) + sizeof(int32)) + sizeof(int32) * st->ndays);
     w.put(st->cutoff_day);
     w.put(st->has_cutoff);
+    w.put(st->cutoff_ts);
     w.put(st->period_days);
-    w.put(st->count);
-    for (int64 i = 0; i < st->count; ++i) {
-        w.put(st->orders[i].day);
-        w.put(st->orders[i].amount);
-    }
+    w.put(st->total.units);
+    w.put<int32>(st->total.scale);
+    w.put(st->first.units);
+    w.put<int32>(st->first.scale);
+    w.put(st->wide_total);
+    w.put(st->wide_first);
+    w.put(st->ndays);
+    w.put<int32>(0);
+    const int32* d = days_of(st);
+    for (int32 i = 0; i < st->ndays; ++i) w.put(d[i]);
     PG_RETURN_BYTEA_P(w.out);
 }
 
 PGS_FUNCTION(pgs_rfm_deserialize) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "rfm_summary");
+    // In the current (per-input-tuple) context: the combine function copies what it keeps.
+    pgs::aggregate_context(fcinfo, "rfm_summary");
+    MemoryContext cxt = CurrentMemoryContext;
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
     RfmState* st = new_state(cxt);
     st->cutoff_day = r.get<int32>();
     st->has_cutoff = r.get<int32>();
+    st->cutoff_ts = r.get<TimestampTz>();
     st->period_days = r.get<double>();
-    const int64 n = r.get<int64>();
-    for (int64 i = 0; i < n; ++i) {
-        DayAmount o;
-        o.day = r.get<int32>();
-        o.amount = r.get<double>();
-        push(cxt, st, o);
-    }
+    st->total.units = r.get<pgs::core::int128_t>();
+    st->total.scale = r.get<int32>();
+    st->first.units = r.get<pgs::core::int128_t>();
+    st->first.scale = r.get<int32>();
+    st->wide_total = r.get<double>();
+    st->wide_first = r.get<double>();
+    const int32 n = r.get<int32>();
+    r.get<int32>();
+    if (n < 0 || r.cursor + sizeof(int32) * static_cast<std::size_t>(n) > r.end)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt rfm_summary aggregate state")));
+    reserve_days(cxt, st, n);
+    int32* d = days_of(st);
+    for (int32 i = 0; i < n; ++i) d[i] = r.get<int32>();
+    st->ndays = n;
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_rfm_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
-    if (st->count == 0) PG_RETURN_NULL();
-    // Work on a copy: the final function must not change the state (it may be shared).
-    auto* copy = static_cast<DayAmount*>(palloc(sizeof(DayAmount) * st->count));
-    std::memcpy(copy, st->orders, sizeof(DayAmount) * st->count);
-    auto s = pgs::core::btyd::summarize_orders(copy, copy + st->count, st->cutoff_day, st->period_days);
-    if (!s) PG_RETURN_NULL();
-    Datum values[4] = {Int32GetDatum(static_cast<int32>(s->frequency)), Float8GetDatum(s->recency),
-                       Float8GetDatum(s->age), Float8GetDatum(s->monetary)};
+    const auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
+    if (st->ndays == 0) PG_RETURN_NULL();
+    const int32* d = days_of(st);
+    double repeat_spend = 0;
+    if (st->ndays > 1) {
+        FixedDecimalSum repeat = st->total;
+        pgs::core::int128_t minus_first;
+        if (!__builtin_sub_overflow(static_cast<pgs::core::int128_t>(0), st->first.units, &minus_first) &&
+            repeat.add(FixedDecimal{minus_first, st->first.scale}))
+            repeat_spend = pgs::core::fixed_to_double(repeat.units, repeat.scale);
+        else
+            repeat_spend = pgs::core::fixed_to_double(st->total.units, st->total.scale) -
+                           pgs::core::fixed_to_double(st->first.units, st->first.scale);
+        repeat_spend += st->wide_total - st->wide_first;
+    }
+    const auto s = pgs::core::btyd::summarize_days(d[0], d[st->ndays - 1], st->ndays, st->cutoff_day,
+                                                   st->period_days, repeat_spend);
+    Datum values[4] = {Int32GetDatum(static_cast<int32>(s.frequency)), Float8GetDatum(s.recency),
+                       Float8GetDatum(s.age), Float8GetDatum(s.monetary)};
     return pgs::btyd::composite_result(fcinfo, values, 4);
 }

@@ -2,6 +2,10 @@
 
 #include "../core/time_units.h"
 
+extern "C" {
+#include "utils/date.h"
+}
+
 namespace pgs {
 
 TimestampTz finite_timestamp(Datum value, const char* what) {
@@ -25,6 +29,20 @@ void check_finite_numeric(Numeric value, const char* what) {
 double finite_numeric_to_double(Datum value, const char* what) {
     check_finite_numeric(DatumGetNumeric(value), what);
     return DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+}
+
+int32 local_day(LocalDayCache& c, TimestampTz ts) {
+    if (c.valid && c.tz == session_timezone && ts >= c.start && ts < c.end) return c.day;
+    const int32 day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(ts)));
+    int overflow = 0;
+    const TimestampTz start = date2timestamptz_opt_overflow(day, &overflow);
+    const TimestampTz end = overflow ? 0 : date2timestamptz_opt_overflow(day + 1, &overflow);
+    c.tz = session_timezone;
+    c.start = start;
+    c.end = end;
+    c.day = day;
+    c.valid = overflow == 0 && end - start == USECS_PER_DAY && ts >= start && ts < end;
+    return day;
 }
 
 double interval_days(Datum value) {

@@ -1,44 +1,64 @@
 // lifecycle_stage(ordered_at, as_of [, typical_latency]): the Clerk.io life-cycle stage on as_of.
-// The state keeps the customer's order times up to as_of, sorted (a customer has few orders;
-// mean and spread of consecutive gaps need them all).
-#include <boost/container/small_vector.hpp>
-
+// Mean and spread of consecutive gaps need the customer's order times, so the state keeps them
+// (up to as_of), sorted, in one palloc'd chunk: a small header and the times right after it, 64
+// bytes for a customer with up to four orders, grown by doubling (repalloc) beyond. Rows that come
+// in time order (a table written in time order, an index on (customer, ordered_at)) are appended.
 #include <algorithm>
-#include <optional>
-#include <vector>
+#include <cstring>
 
 #include "../core/errors.h"
 #include "../core/lifecycle.h"
-#include "../core/time_units.h"
 #include "agg_state.h"
 #include "convert.h"
 #include "enum_label.h"
 #include "guard.h"
-#include "palloc_allocator.h"
 #include "settings.h"
 
 namespace {
 
-// Most customers have a handful of orders: keep up to 6 in the state itself, so a group needs no
-// second allocation and its orders sit next to the rest of its state (fewer cache misses when
-// rows of many customers interleave, as in a time-ordered orders table).
-using Orders = boost::container::small_vector<int64, 6, pgs::PallocAllocator<int64>>;
-
 struct LifecycleState {
-    explicit LifecycleState(MemoryContext cxt) : orders(Orders::allocator_type(pgs::PallocAllocator<int64>(cxt))) {}
-    bool has_as_of = false;
-    TimestampTz as_of = 0;
-    bool has_typical = false;
-    double typical_days = 0;
-    Orders orders;  // sorted ascending, all <= as_of
-
-    void insert(int64 at) {
-        if (orders.empty() || orders.back() <= at)
-            orders.push_back(at);
-        else
-            orders.insert(std::upper_bound(orders.begin(), orders.end(), at), at);
-    }
+    TimestampTz as_of;
+    double typical_days;  // 0: none given (a given one is positive)
+    int32 has_as_of;
+    int32 count;     // order times in `times`, ascending, all <= as_of
+    int32 capacity;  // of `times`
+    int32 pad;
+    int64 times[FLEXIBLE_ARRAY_MEMBER];
 };
+
+constexpr int32 kFirstCapacity = 4;  // header + 4 times = 64 bytes
+
+std::size_t state_size(int32 capacity) { return offsetof(LifecycleState, times) + sizeof(int64) * capacity; }
+
+LifecycleState* new_state(MemoryContext cxt, int32 capacity) {
+    auto* st = static_cast<LifecycleState*>(MemoryContextAllocZero(cxt, state_size(capacity)));
+    st->capacity = capacity;
+    return st;
+}
+
+// Room for `need` times; may move the state (the caller returns the new pointer).
+LifecycleState* reserve(LifecycleState* st, int32 need) {
+    if (need <= st->capacity) return st;
+    const int32 cap = std::max(need, 2 * st->capacity);
+    st = static_cast<LifecycleState*>(repalloc_huge(st, state_size(cap)));
+    st->capacity = cap;
+    return st;
+}
+
+LifecycleState* insert(LifecycleState* st, int64 at) {
+    st = reserve(st, st->count + 1);
+    int64* t = st->times;
+    const int32 n = st->count;
+    if (n == 0 || t[n - 1] <= at) {
+        t[n] = at;
+    } else {
+        const int32 pos = static_cast<int32>(std::upper_bound(t, t + n, at) - t);
+        std::memmove(t + pos + 1, t + pos, sizeof(int64) * (n - pos));
+        t[pos] = at;
+    }
+    st->count = n + 1;
+    return st;
+}
 
 void set_as_of(LifecycleState& st, TimestampTz as_of) {
     if (st.has_as_of && st.as_of != as_of)
@@ -53,24 +73,19 @@ void set_typical(LifecycleState& st, double days) {
     if (!(days > 0))
         pgs::core::fail(pgs::core::ErrorKind::invalid_argument, "typical_latency must be a positive interval",
                         "Pass e.g. interval '90 days', or the population's order_latency.");
-    st.has_typical = true;
     st.typical_days = days;
 }
 
 LifecycleState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
-    if (PG_ARGISNULL(arg)) return pgs::make_in_context<LifecycleState>(cxt, cxt);
+    if (PG_ARGISNULL(arg)) return new_state(cxt, kFirstCapacity);
     return reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(arg));
 }
 
-// The stage as an index into kLabels, or -1 for none. Holds C++ objects: calls no PostgreSQL.
+// The stage as an index into kLabels, or -1 for none. Calls no PostgreSQL.
 int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
-    if (st.orders.empty()) return -1;
     pgs::core::LifecycleRule rule = settings_rule;
-    if (st.has_typical) rule.typical_latency_days = st.typical_days;
-    std::vector<double> days;
-    days.reserve(st.orders.size());
-    for (int64 at : st.orders) days.push_back(pgs::core::micros_to_days(at - st.as_of));
-    auto stage = pgs::core::classify(days, 0.0, rule);
+    if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
+    auto stage = pgs::core::classify_micros(st.times, static_cast<std::size_t>(st.count), st.as_of, rule);
     return stage ? static_cast<int>(*stage) : -1;
 }
 
@@ -89,7 +104,7 @@ PGS_FUNCTION(pgs_lifecycle_accum) {
     if (PG_NARGS() > 3 && !PG_ARGISNULL(3)) set_typical(*st, pgs::interval_days(PG_GETARG_DATUM(3)));
     if (!PG_ARGISNULL(1)) {
         TimestampTz at = pgs::finite_timestamp(PG_GETARG_DATUM(1), "lifecycle_stage ordered_at");
-        if (at <= as_of) st->insert(at);
+        if (at <= as_of) st = insert(st, at);
     }
     PG_RETURN_POINTER(st);
 }
@@ -100,33 +115,33 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    LifecycleState* st = state_arg(fcinfo, 0, cxt);
     const auto* other = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(1));
+    LifecycleState* st = PG_ARGISNULL(0) ? new_state(cxt, std::max(kFirstCapacity, other->count))
+                                         : reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
     if (other->has_as_of) set_as_of(*st, other->as_of);
-    if (other->has_typical) set_typical(*st, other->typical_days);
-    // Merge the two sorted runs from the back, in place (std::inplace_merge would malloc a buffer
-    // on every call).
-    std::size_t i = st->orders.size(), j = other->orders.size();
-    st->orders.resize(i + j);
-    for (std::size_t k = i + j; j > 0; --k) {
-        if (i > 0 && st->orders[i - 1] > other->orders[j - 1])
-            st->orders[k - 1] = st->orders[--i];
+    if (other->typical_days > 0) set_typical(*st, other->typical_days);
+    // Merge the two sorted runs from the back, in place.
+    st = reserve(st, st->count + other->count);
+    int32 i = st->count, j = other->count;
+    for (int32 k = i + j; j > 0; --k) {
+        if (i > 0 && st->times[i - 1] > other->times[j - 1])
+            st->times[k - 1] = st->times[--i];
         else
-            st->orders[k - 1] = other->orders[--j];
+            st->times[k - 1] = other->times[--j];
     }
+    st->count += other->count;
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_lifecycle_serialize) {
     const auto* st = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
-    const int64 n = static_cast<int64>(st->orders.size());
-    pgs::ByteWriter w(2 * sizeof(int32) + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * (n + 1));
-    w.put<int32>(st->has_as_of);
-    w.put<int32>(st->has_typical);
+    pgs::ByteWriter w(2 * sizeof(int32) + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * st->count);
+    w.put(st->has_as_of);
+    w.put(st->count);
     w.put(st->as_of);
     w.put(st->typical_days);
-    w.put(n);
-    for (int64 at : st->orders) w.put(at);
+    std::memcpy(w.cursor, st->times, sizeof(int64) * st->count);
+    w.cursor += sizeof(int64) * st->count;
     PG_RETURN_BYTEA_P(w.out);
 }
 
@@ -135,16 +150,17 @@ PGS_FUNCTION(pgs_lifecycle_deserialize) {
     // memory context: the combine function copies it into the aggregate's state, so it need not
     // outlive this input row.
     pgs::aggregate_context(fcinfo, "lifecycle_stage");
-    MemoryContext cxt = CurrentMemoryContext;
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
-    auto* st = pgs::make_in_context<LifecycleState>(cxt, cxt);
-    st->has_as_of = r.get<int32>() != 0;
-    st->has_typical = r.get<int32>() != 0;
+    const int32 has_as_of = r.get<int32>();
+    const int32 n = r.get<int32>();
+    if (n < 0 || r.cursor + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * static_cast<std::size_t>(n) > r.end)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt lifecycle_stage aggregate state")));
+    LifecycleState* st = new_state(CurrentMemoryContext, std::max(n, 1));
+    st->has_as_of = has_as_of;
     st->as_of = r.get<TimestampTz>();
     st->typical_days = r.get<double>();
-    const int64 n = r.get<int64>();
-    st->orders.reserve(static_cast<std::size_t>(n));
-    for (int64 i = 0; i < n; ++i) st->orders.push_back(r.get<int64>());
+    std::memcpy(st->times, r.cursor, sizeof(int64) * n);
+    st->count = n;
     PG_RETURN_POINTER(st);
 }
 

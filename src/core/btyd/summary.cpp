@@ -35,27 +35,33 @@ double periods_per_month_of(const char* unit) {
          "Use 'days' or 'weeks', the unit the summaries were built in.");
 }
 
-std::optional<RfmSummary> summarize_orders(DayAmount* first, DayAmount* last, std::int32_t cutoff_day,
-                                           double period_days) {
-    DayAmount* end = std::remove_if(first, last, [&](const DayAmount& o) { return o.day > cutoff_day; });
-    if (end == first) return std::nullopt;
-    std::sort(first, end, [](const DayAmount& a, const DayAmount& b) { return a.day < b.day; });
-    const std::int32_t first_day = first->day;
-    std::int64_t repeat_days = 0;
-    double repeat_spend = 0;
-    std::int32_t last_day = first_day;
-    for (DayAmount* o = first; o != end; ++o) {
-        if (o->day == first_day) continue;
-        if (o->day != last_day) ++repeat_days;
-        last_day = o->day;
-        repeat_spend += o->amount;
-    }
+RfmSummary summarize_days(std::int32_t first_day, std::int32_t last_day, std::int64_t distinct_days,
+                          std::int32_t cutoff_day, double period_days, double repeat_spend) {
+    const std::int64_t repeat_days = distinct_days - 1;
     RfmSummary s;
     s.frequency = static_cast<double>(repeat_days);
     s.recency = static_cast<double>(last_day - first_day) / period_days;
     s.age = static_cast<double>(cutoff_day - first_day) / period_days;
     s.monetary = repeat_days > 0 ? repeat_spend / static_cast<double>(repeat_days) : 0.0;
     return s;
+}
+
+std::optional<RfmSummary> summarize_orders(DayAmount* first, DayAmount* last, std::int32_t cutoff_day,
+                                           double period_days) {
+    DayAmount* end = std::remove_if(first, last, [&](const DayAmount& o) { return o.day > cutoff_day; });
+    if (end == first) return std::nullopt;
+    std::sort(first, end, [](const DayAmount& a, const DayAmount& b) { return a.day < b.day; });
+    const std::int32_t first_day = first->day;
+    std::int64_t days = 1;
+    double repeat_spend = 0;
+    std::int32_t last_day = first_day;
+    for (DayAmount* o = first; o != end; ++o) {
+        if (o->day == first_day) continue;
+        if (o->day != last_day) ++days;
+        last_day = o->day;
+        repeat_spend += o->amount;
+    }
+    return summarize_days(first_day, last_day, days, cutoff_day, period_days, repeat_spend);
 }
 
 void check_summary(double x, double t_x, double T) {

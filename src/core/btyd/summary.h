@@ -31,6 +31,11 @@ double period_days_of(const char* unit);
 // Periods per month of a unit, as lifetimes' customer_lifetime_value uses: 30 days, 4.345 weeks.
 double periods_per_month_of(const char* unit);
 
+// The summary from what it depends on: the first and last purchase day, the number of distinct
+// purchase days, and the spend of all days but the first (all up to cutoff_day).
+RfmSummary summarize_days(std::int32_t first_day, std::int32_t last_day, std::int64_t distinct_days,
+                          std::int32_t cutoff_day, double period_days, double repeat_spend);
+
 // Summarises the orders of one customer. Reorders [first, last) (sorts by day). Orders after
 // cutoff_day are ignored; none left -> nullopt.
 std::optional<RfmSummary> summarize_orders(DayAmount* first, DayAmount* last, std::int32_t cutoff_day,
