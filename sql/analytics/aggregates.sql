@@ -1,15 +1,28 @@
 -- Analytics aggregates: clv, order_latency, lifecycle_stage (docs/functions.md).
 
--- clv(numeric): sum of amounts; PostgreSQL's sum(numeric) machinery with NaN/infinity refused.
+-- clv(numeric): sum of amounts, exactly sum(numeric)'s answer (value and scale), NaN/infinity
+-- refused. The state is an int128 at a fixed scale with an exact numeric beside it for what does not
+-- fit (src/pg/clv.cpp): 32 bytes per group. Sliding window frames use PostgreSQL's numeric sum
+-- state (clv_accum), whose inverse transition they need.
 CREATE OR REPLACE FUNCTION @extschema@.clv_accum(internal, numeric) RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_clv_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.clv_fixed_accum(internal, numeric) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_clv_fixed_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.clv_fixed_combine(internal, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_clv_fixed_combine' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.clv_fixed_serialize(internal) RETURNS bytea
+  AS 'MODULE_PATHNAME', 'pgs_clv_fixed_serialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.clv_fixed_deserialize(bytea, internal) RETURNS internal
+  AS 'MODULE_PATHNAME', 'pgs_clv_fixed_deserialize' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION @extschema@.clv_fixed_final(internal) RETURNS numeric
+  AS 'MODULE_PATHNAME', 'pgs_clv_fixed_final' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE OR REPLACE AGGREGATE @extschema@.clv(numeric) (
-  SFUNC = @extschema@.clv_accum, STYPE = internal, SSPACE = 128,
-  FINALFUNC = pg_catalog.numeric_sum,
-  COMBINEFUNC = pg_catalog.numeric_avg_combine,
-  SERIALFUNC = pg_catalog.numeric_avg_serialize,
-  DESERIALFUNC = pg_catalog.numeric_avg_deserialize,
+  SFUNC = @extschema@.clv_fixed_accum, STYPE = internal, SSPACE = 32,
+  FINALFUNC = @extschema@.clv_fixed_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.clv_fixed_combine,
+  SERIALFUNC = @extschema@.clv_fixed_serialize,
+  DESERIALFUNC = @extschema@.clv_fixed_deserialize,
   MSFUNC = @extschema@.clv_accum, MINVFUNC = pg_catalog.numeric_accum_inv,
   MSTYPE = internal, MSSPACE = 128, MFINALFUNC = pg_catalog.numeric_sum,
   PARALLEL = SAFE);
@@ -38,8 +51,8 @@ CREATE OR REPLACE AGGREGATE @extschema@.order_latency(timestamptz) (
 COMMENT ON AGGREGATE @extschema@.order_latency(timestamptz) IS
   'Mean days between consecutive orders (fractional); NULL with fewer than two orders';
 
--- lifecycle_stage(ordered_at, as_of [, typical_latency]). SSPACE: the state plus a customer's few
--- order times; without it the planner assumes 8 kB per group and makes hash aggregation spill.
+-- lifecycle_stage(ordered_at, as_of [, typical_latency]). SSPACE: the state is a 32-byte header and
+-- the customer's order times (8 bytes each, room doubled as it grows): 128 bytes at about ten orders.
 CREATE OR REPLACE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz) RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_lifecycle_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE OR REPLACE FUNCTION @extschema@.lifecycle_accum(internal, timestamptz, timestamptz, interval) RETURNS internal

@@ -1,0 +1,6 @@
+-- issue 16 (analytics aggregates at 10M orders): nothing run-once.
+-- clv gains its own support functions (clv_fixed_*) and lifecycle_stage / rfm_summary new internal
+-- state layouts, but every state type stays internal and every signature stays the same, so the
+-- replaceable definitions (sql/analytics/aggregates.sql, sql/btyd/rfm_summary.sql: CREATE OR REPLACE
+-- FUNCTION / AGGREGATE), re-run by the upgrade, bring a 0.1 database to the 0.2 definitions
+-- (checked: pg_aggregate rows of an upgraded database equal a fresh install's).
