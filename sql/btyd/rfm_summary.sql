@@ -41,7 +41,7 @@ COMMENT ON FUNCTION @extschema@.rfm_accum(internal, timestamptz, numeric, timest
   'Support function of rfm_summary(timestamptz, numeric, timestamptz, time_unit): adds one order';
 CREATE OR REPLACE AGGREGATE @extschema@.rfm_summary(ordered_at timestamptz, amount numeric, cutoff timestamptz,
     unit @extschema@.time_unit) (
-  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 200,
+  SFUNC = @extschema@.rfm_accum, STYPE = internal, SSPACE = 128,
   FINALFUNC = @extschema@.rfm_final, FINALFUNC_MODIFY = READ_ONLY,
   COMBINEFUNC = @extschema@.rfm_combine,
   SERIALFUNC = @extschema@.rfm_serialize, DESERIALFUNC = @extschema@.rfm_deserialize,
