@@ -5,7 +5,7 @@ DECLARE k text;
 BEGIN
   FOREACH k IN ARRAY ARRAY['orders', 'contacts', 'events', 'subscriptions', 'deals'] LOOP
     PERFORM segments_internal._install_source_view(k, segments_internal._empty_source_sql(k), k || ' source, not mapped (no rows)');
-    EXECUTE format('GRANT SELECT ON segments.%I TO PUBLIC', 'source_' || k);
+    EXECUTE format('GRANT SELECT ON segments.%I TO segments_reader, segments_editor', 'source_' || k);
   END LOOP;
 END $$;
 
@@ -17,4 +17,4 @@ CREATE VIEW segments.sources AS
   ORDER BY k.ord;
 COMMENT ON VIEW segments.sources IS
   'One row per source kind: whether it is mapped, to which table, with which column mapping';
-GRANT SELECT ON segments.sources TO PUBLIC;
+GRANT SELECT ON segments.sources TO segments_reader, segments_editor;

@@ -240,7 +240,7 @@ END $$;
 
 -- Installs (or with false removes) the change-logging triggers on every mapped table.
 CREATE OR REPLACE FUNCTION segments.track_changes(enable boolean DEFAULT true) RETURNS int
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r regclass; t name; n int := 0;
 BEGIN
   FOR r IN SELECT DISTINCT m.source FROM segments.source_map m

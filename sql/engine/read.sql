@@ -4,7 +4,7 @@ CREATE OR REPLACE VIEW segments.members WITH (security_invoker = true) AS
   SELECT s.name AS segment, m.customer_id, m.joined_at, m.segment_id
   FROM segments.membership m JOIN segments.segments s ON s.id = m.segment_id;
 COMMENT ON VIEW segments.members IS 'Members of every segment: segment name, customer_id, joined_at';
-GRANT SELECT ON segments.members TO PUBLIC;
+GRANT SELECT ON segments.members TO segments_reader, segments_editor;
 
 CREATE OR REPLACE VIEW segments.overview WITH (security_invoker = true) AS
   SELECT s.id, s.name AS segment, s.status, s.description, s.owner, s.pack,
@@ -27,7 +27,7 @@ CREATE OR REPLACE VIEW segments.overview WITH (security_invoker = true) AS
     SELECT sum(hh.added_revenue) AS added_revenue FROM segments.history hh WHERE hh.segment_id = s.id) h ON true;
 COMMENT ON VIEW segments.overview IS
   'One row per segment: customers, lifetime revenue, orders, AOV, average CLV and order latency (days), added revenue, status, refresh times';
-GRANT SELECT ON segments.overview TO PUBLIC;
+GRANT SELECT ON segments.overview TO segments_reader, segments_editor;
 
 -- Members' email addresses for an email service provider; optional columns are NULL unless asked
 -- for (segments.export_csv gives exactly the chosen columns).
@@ -38,6 +38,10 @@ RETURNS TABLE (email text, first_name text, last_name text, shipping_address tex
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s segments.segments := segments_internal._get(name);
 BEGIN
+  IF NOT has_column_privilege('segments.customers', 'email', 'SELECT') THEN
+    RAISE EXCEPTION 'permission denied to export segment "%": exports hold personal data', name
+      USING ERRCODE = '42501', HINT = format('It needs role segments_pii: GRANT segments_pii TO %s;', current_user);
+  END IF;
   RETURN QUERY
     SELECT c.email,
       CASE WHEN include_names THEN c.first_name END,

@@ -32,7 +32,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION segments.start_run(segment_id bigint, trigger text) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE run bigint;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM segments.segments s WHERE s.id = start_run.segment_id) THEN
@@ -148,7 +148,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION segments.execute_run(run_id bigint) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM segments_internal._execute(run_id, true);
 END $$;
@@ -156,7 +156,7 @@ COMMENT ON FUNCTION segments.execute_run(bigint) IS
   'Performs a started run: facts if stale, then the segment as a diff; raises on failure (membership unchanged)';
 
 CREATE OR REPLACE FUNCTION segments.fail_run(run_id bigint, sqlstate text, message text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE seg bigint;
 BEGIN
   UPDATE segments.runs r SET status = 'failed', finished_at = clock_timestamp(),
@@ -178,7 +178,7 @@ COMMENT ON FUNCTION segments.fail_run(bigint, text, text) IS
   'Marks a run failed with its error; the segment becomes failed and is retried with a growing back-off';
 
 CREATE OR REPLACE FUNCTION segments.recover_runs() RETURNS int
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE n int;
 BEGIN
   UPDATE segments.runs r SET status = 'failed', finished_at = clock_timestamp(), sqlstate = '57P01',
@@ -204,7 +204,7 @@ COMMENT ON FUNCTION segments.due_segments() IS
   'Segments to refresh now: refresh_now requests first, then active ones past next_refresh_at, most overdue first';
 
 CREATE OR REPLACE FUNCTION segments.prune_runs() RETURNS int
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE keep interval := segments_internal._setting('pg_segments.run_retention', '30 days')::interval; n int;
 BEGIN
   DELETE FROM segments.runs r WHERE r.status <> 'running' AND r.finished_at < now() - keep;
@@ -239,23 +239,34 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION segments.refresh(name text, wait boolean DEFAULT true) RETURNS segments.runs
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  RETURN segments_internal._refresh((segments_internal._get(name)).id, 'manual', true, wait);
-END $$;
+AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION segments.refresh(text, boolean) IS
   'Refreshes one segment now, in this transaction; returns its run (status failed, with the error, if the rule failed)';
 
+CREATE OR REPLACE FUNCTION segments_internal.refresh(caller regrole, name text, wait boolean) RETURNS segments.runs
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  RETURN segments_internal._refresh((segments_internal._segment_for(caller, name, 'refresh')).id, 'manual', true,
+                                    coalesce(wait, true));
+END $$;
+
 CREATE OR REPLACE FUNCTION segments.refresh_all() RETURNS SETOF segments.runs
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION segments.refresh_all() IS
+  'Refreshes every segment you may refresh (an administrator: all) that is not inactive, in this one transaction; returns the runs';
+
+CREATE OR REPLACE FUNCTION segments_internal.refresh_all(caller regrole) RETURNS SETOF segments.runs
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE sid bigint;
 BEGIN
-  FOR sid IN SELECT s.id FROM segments.segments s WHERE s.status <> 'inactive' ORDER BY s.id LOOP
+  PERFORM segments_internal._authorize(caller, 'create', what => 'refresh segments');
+  FOR sid IN SELECT s.id FROM segments.segments s
+             WHERE s.status <> 'inactive'
+               AND (pg_has_role(caller, 'segments_admin', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE'))
+             ORDER BY s.id LOOP
     RETURN NEXT segments_internal._refresh(sid, 'manual', true);
   END LOOP;
 END $$;
-COMMENT ON FUNCTION segments.refresh_all() IS
-  'Refreshes every segment that is not inactive, in this one transaction; returns the runs';
 
 -- For pg_cron or an external cron job: every due segment in its own transaction.
 CREATE OR REPLACE PROCEDURE segments.refresh_due()
@@ -285,8 +296,13 @@ COMMENT ON PROCEDURE segments.refresh_due() IS
   'CALL from cron: refreshes each due segment in its own transaction (failures recorded, others go on)';
 
 CREATE OR REPLACE FUNCTION segments.refresh_now(name text) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s segments.segments := segments_internal._get(name); woke boolean := false;
+AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION segments.refresh_now(text) IS
+  'Asks the background worker to refresh a segment at once (returns whether a worker was woken)';
+
+CREATE OR REPLACE FUNCTION segments_internal.refresh_now(caller regrole, name text) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s segments.segments := segments_internal._segment_for(caller, name, 'refresh'); woke boolean := false;
 BEGIN
   UPDATE segments.segments g SET refresh_requested_at = now() WHERE g.id = s.id;
   IF to_regprocedure('segments.wake_worker()') IS NOT NULL THEN
@@ -303,5 +319,3 @@ BEGIN
   END IF;
   RETURN woke;
 END $$;
-COMMENT ON FUNCTION segments.refresh_now(text) IS
-  'Asks the background worker to refresh a segment at once (returns whether a worker was woken)';

@@ -2,28 +2,54 @@
 -- pg_extension_config_dump. Created once by CREATE EXTENSION; an upgrade changes it with ALTER
 -- statements in sql/updates/, never by re-running this file.
 
+-- The roles a DBA grants to login roles (docs/security.md). They are cluster-wide and survive DROP
+-- EXTENSION, so a re-create reuses them. PostgreSQL reserves names starting with pg_ for its own
+-- roles (CREATE ROLE pg_x fails, pg_dumpall skips them), hence segments_*.
+DO $$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['segments_reader', 'segments_editor', 'segments_admin', 'segments_pii'] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+    END IF;
+  END LOOP;
+END $$;
+COMMENT ON ROLE segments_reader IS
+  'pg_segments: reads everything the engine produces for every segment (facts without PII, membership, overview, history, changes, runs, packs, insights); writes nothing';
+COMMENT ON ROLE segments_editor IS
+  'pg_segments: creates, alters, refreshes and drops its own segments; sees only segments of roles it has the privileges of (grant segments_reader too to see all)';
+COMMENT ON ROLE segments_admin IS
+  'pg_segments: reader and editor of every segment, plus map_source, refresh_facts, track_changes, install_pack, uninstall_pack';
+COMMENT ON ROLE segments_pii IS
+  'pg_segments: may read the personal columns of segments.customers and segment_members (email, names, addresses) and export them';
+GRANT segments_reader, segments_editor TO segments_admin;
+
 CREATE SCHEMA segments;
 COMMENT ON SCHEMA segments IS
   'pg_segments engine: source mapping, customer facts, segments, membership, change log, history, runs';
-GRANT USAGE ON SCHEMA segments TO PUBLIC;
+REVOKE ALL ON SCHEMA segments FROM PUBLIC;
+GRANT USAGE ON SCHEMA segments TO segments_reader, segments_editor, segments_pii;
 
 -- One materialized view per segment holds the rule's latest result; REFRESH MATERIALIZED VIEW runs
--- it as the view's owner (the segment owner) in a security-restricted operation.
+-- it as the view's owner (the segment owner) in a security-restricted operation. Only the engine
+-- (the extension owner) creates them: nobody else has CREATE here, so no name can be squatted.
 CREATE SCHEMA segment_rules;
 COMMENT ON SCHEMA segment_rules IS
   'pg_segments internal: one materialized view per segment (the rule, owned by the segment owner)';
-GRANT USAGE, CREATE ON SCHEMA segment_rules TO PUBLIC;
+REVOKE ALL ON SCHEMA segment_rules FROM PUBLIC;
 
 -- One view per segment: its members joined with their facts (for BI tools and ORMs).
 CREATE SCHEMA segment_members;
 COMMENT ON SCHEMA segment_members IS
   'pg_segments: one view per segment, named like the segment: members joined with segments.customers';
-GRANT USAGE ON SCHEMA segment_members TO PUBLIC;
+REVOKE ALL ON SCHEMA segment_members FROM PUBLIC;
+GRANT USAGE ON SCHEMA segment_members TO segments_reader, segments_editor, segments_pii;
 
 -- Internal helpers of the engine and the insights (not part of the API).
 CREATE SCHEMA segments_internal;
 COMMENT ON SCHEMA segments_internal IS 'pg_segments internal helpers (not part of the API)';
-GRANT USAGE ON SCHEMA segments_internal TO PUBLIC;
+REVOKE ALL ON SCHEMA segments_internal FROM PUBLIC;
+GRANT USAGE ON SCHEMA segments_internal TO segments_reader, segments_editor;
 
 CREATE TABLE segments.source_map (
   kind text PRIMARY KEY CHECK (kind IN ('orders', 'contacts', 'events', 'subscriptions', 'deals')),
@@ -35,7 +61,7 @@ CREATE TABLE segments.source_map (
 COMMENT ON TABLE segments.source_map IS
   'Which user table feeds each source kind, and how its columns map (written by segments.map_source)';
 SELECT pg_catalog.pg_extension_config_dump('segments.source_map', '');
-GRANT SELECT ON segments.source_map TO PUBLIC;
+GRANT SELECT ON segments.source_map TO segments_reader, segments_editor;
 
 -- Customer facts (docs/segments.md#customer-facts): materialized by segments.refresh_facts().
 CREATE TABLE segments.customers (
@@ -152,7 +178,9 @@ COMMENT ON COLUMN segments.customers.predicted_clv IS
 COMMENT ON COLUMN segments.customers.expected_next_order_at IS
   'Last order + the median wait of a still-active customer (BG/NBD); in the past = overdue';
 COMMENT ON COLUMN segments.customers.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
-GRANT SELECT ON segments.customers TO PUBLIC;
+-- Column grants (all but the personal columns to readers and editors, those to segments_pii) are
+-- made by access/grants.sql, so columns added later are covered.
+REVOKE ALL ON segments.customers FROM PUBLIC;
 
 CREATE TABLE segments.facts_status (
   id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
@@ -165,7 +193,7 @@ CREATE TABLE segments.facts_status (
   deleted bigint NOT NULL
 );
 COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
-GRANT SELECT ON segments.facts_status TO PUBLIC;
+GRANT SELECT ON segments.facts_status TO segments_reader, segments_editor;
 
 -- Customers whose source rows changed since the last refresh (logged by segments.track_changes).
 CREATE TABLE segments.changed_customers (
@@ -174,12 +202,13 @@ CREATE TABLE segments.changed_customers (
 );
 COMMENT ON TABLE segments.changed_customers IS
   'Customers whose source rows changed since the last facts refresh (triggers of segments.track_changes)';
-GRANT SELECT ON segments.changed_customers TO PUBLIC;
+GRANT SELECT ON segments.changed_customers TO segments_reader, segments_editor;
 
 --
--- Privileges: every engine function runs with the caller's rights. Catalog rows carry their owner
--- (the role that created the segment); row-level security lets a role see and change only the
--- segments of roles it has the privileges of (superusers and the extension owner see all).
+-- Privileges (docs/security.md): only the extension owner writes these tables, through the engine's
+-- functions, which check the caller's role and ownership first. Catalog rows carry their owner (the
+-- role that created the segment); row-level security lets a role read the segments of roles whose
+-- privileges it has, and segments_reader read all (superusers and the extension owner see all).
 -- A segment's rule lives in a materialized view segment_rules.s_<id> owned by the segment owner:
 -- REFRESH MATERIALIZED VIEW runs it as that owner in a security-restricted operation, so a rule
 -- can never read what its owner cannot, whoever triggers the refresh.
@@ -293,18 +322,19 @@ COMMENT ON COLUMN segments.history.added_revenue IS
   'Revenue the members before this refresh generated since the previous refresh (RetentionX added revenue)';
 SELECT pg_catalog.pg_extension_config_dump('segments.history', '');
 
--- Row-level security: a role works with the segments of roles whose privileges it has.
+-- Row-level security for reading (nobody but the owner can write): a role reads the segments of
+-- roles whose privileges it has; segments_reader reads all. The other tables follow segments.
 ALTER TABLE segments.segments ENABLE ROW LEVEL SECURITY;
-CREATE POLICY owner_rows ON segments.segments
-  USING (pg_catalog.pg_has_role(owner, 'USAGE')) WITH CHECK (pg_catalog.pg_has_role(owner, 'USAGE'));
+CREATE POLICY read_rows ON segments.segments FOR SELECT
+  USING (pg_catalog.pg_has_role('segments_reader', 'USAGE') OR pg_catalog.pg_has_role(owner, 'USAGE'));
 DO $$
 DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['membership', 'changes', 'runs', 'history'] LOOP
     EXECUTE format('ALTER TABLE segments.%I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('CREATE POLICY owner_rows ON segments.%I USING (segment_id IN (SELECT id FROM segments.segments))', t);
+    EXECUTE format('CREATE POLICY read_rows ON segments.%I FOR SELECT USING (segment_id IN (SELECT id FROM segments.segments))', t);
   END LOOP;
 END $$;
-GRANT SELECT, INSERT, UPDATE, DELETE ON segments.segments, segments.membership, segments.runs TO PUBLIC;
-GRANT SELECT, INSERT, DELETE ON segments.changes, segments.history TO PUBLIC;
-GRANT USAGE ON SEQUENCE segments.segments_id_seq, segments.changes_id_seq, segments.runs_id_seq TO PUBLIC;
+REVOKE ALL ON segments.segments, segments.membership, segments.runs, segments.changes, segments.history FROM PUBLIC;
+GRANT SELECT ON segments.segments, segments.membership, segments.runs, segments.changes, segments.history
+  TO segments_reader, segments_editor;

@@ -126,22 +126,39 @@ BEGIN
   EXECUTE format('COMMENT ON VIEW segments.%I IS %L', 'source_' || kind, note);
 END $$;
 
+-- A constant (quoted string, number, true/false/null): what a non-superuser may map besides columns.
+CREATE OR REPLACE FUNCTION segments_internal._is_constant(val text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT val ~ '^''([^'']|'''')*''$' OR val ~ '^-?[0-9]+(\.[0-9]+)?$' OR lower(val) IN ('true', 'false', 'null')
+$$;
+
 CREATE OR REPLACE FUNCTION segments.map_source(kind text, source regclass, columns jsonb) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
+
+-- The facts refresh reads the mapped relation as the extension owner. So a mapping made by a
+-- segments_admin who is not a superuser may name only a table or materialized view the admin can
+-- read, and map its columns or constants: a view, a foreign table or an SQL expression would run
+-- code with the extension owner's rights at every refresh, and only a superuser may map those.
+CREATE OR REPLACE FUNCTION segments_internal.map_source(caller regrole, kind text, source regclass, columns jsonb) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   col record; key text; val text; expr text; typ regtype; sel text[] := '{}';
   src text := source::text; cols text; st text; msg text; hnt text;
-  view_owner oid;
+  super boolean := (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = caller);
 BEGIN
+  PERFORM segments_internal._authorize(caller, 'admin', what => 'map sources');
   IF NOT EXISTS (SELECT 1 FROM segments.source_columns(kind)) THEN
-    RAISE EXCEPTION 'unknown source kind "%"', kind USING ERRCODE = '22023',
+    RAISE EXCEPTION 'unknown source kind "%"', left(kind, 100) USING ERRCODE = '22023',
       HINT = 'Source kinds: orders, contacts, events, subscriptions, deals.';
   END IF;
-  SELECT c.relowner INTO view_owner FROM pg_class c
-  WHERE c.oid = format('segments.%I', 'source_' || kind)::regclass;
-  IF NOT pg_has_role(view_owner, 'USAGE') THEN
-    RAISE EXCEPTION 'permission denied to map source %', kind USING ERRCODE = '42501',
-      HINT = 'Mapping sources is an administrator task: ask the owner of extension pg_segments.';
+  IF source IS NULL OR NOT has_table_privilege(caller, source, 'SELECT') THEN
+    RAISE EXCEPTION 'permission denied to map %: % cannot read it', coalesce(src, 'NULL'), caller USING ERRCODE = '42501',
+      HINT = 'Map a table you may SELECT from; its rows become customer facts that readers see.';
+  END IF;
+  IF NOT super AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source AND c.relkind IN ('r', 'p', 'm')) THEN
+    RAISE EXCEPTION 'permission denied to map %: only a superuser may map a view or foreign table', src
+      USING ERRCODE = '42501',
+      HINT = 'The facts refresh reads it with the extension owner''s rights. Map a table, or ask a superuser.';
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = source AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) THEN
     RAISE EXCEPTION '% is not a table or view', src USING ERRCODE = '42809';
@@ -177,6 +194,10 @@ BEGIN
     ELSIF EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = val
                   AND a.attnum > 0 AND NOT a.attisdropped) THEN
       expr := quote_ident(val);
+    ELSIF NOT super AND NOT segments_internal._is_constant(val) THEN
+      RAISE EXCEPTION 'permission denied to map %.% to an SQL expression: only a superuser may', kind, col.column_name
+        USING ERRCODE = '42501',
+        HINT = format('Map a column of %s (%s) or a constant; an expression runs with the extension owner''s rights at every refresh.', src, cols);
     ELSIF val ~ '^[A-Za-z_][A-Za-z_0-9$]*$' THEN
       RAISE EXCEPTION 'column "%" of % does not exist (mapping %.%)', val, src, kind, col.column_name
         USING ERRCODE = '42703', HINT = format('Columns of %s: %s', src, cols);
@@ -207,17 +228,17 @@ BEGIN
 
   PERFORM segments_internal._install_source_view(kind,
     format(E'SELECT %s\nFROM %s', array_to_string(sel, E',\n       '), src),
-    format('%s source, mapped to %s by %s', kind, src, current_user));
-  INSERT INTO segments.source_map AS m (kind, source, columns)
-  VALUES (kind, source, columns)
+    format('%s source, mapped to %s by %s', kind, src, caller));
+  INSERT INTO segments.source_map AS m (kind, source, columns, mapped_by)
+  VALUES (kind, source, columns, caller::name)
   ON CONFLICT ON CONSTRAINT source_map_pkey DO UPDATE
-    SET source = excluded.source, columns = excluded.columns, mapped_by = current_user, mapped_at = now();
+    SET source = excluded.source, columns = excluded.columns, mapped_by = excluded.mapped_by, mapped_at = now();
 END $$;
 COMMENT ON FUNCTION segments.map_source(text, regclass, jsonb) IS
   'Maps a user table (and its columns or SQL expressions) to a source kind; (re)creates segments.source_<kind>';
 
 CREATE OR REPLACE FUNCTION segments.unmap_source(kind text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM segments.source_columns(kind)) THEN
     RAISE EXCEPTION 'unknown source kind "%"', kind USING ERRCODE = '22023',
@@ -232,7 +253,7 @@ COMMENT ON FUNCTION segments.unmap_source(text) IS
 -- After pg_dump/restore the source_map rows come back but the views are the extension's empty
 -- ones: this rebuilds them (segments.refresh_facts() calls it when needed).
 CREATE OR REPLACE FUNCTION segments.restore_sources() RETURNS int
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE m record; n int := 0;
 BEGIN
   FOR m IN SELECT * FROM segments.source_map ORDER BY kind LOOP

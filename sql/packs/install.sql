@@ -52,7 +52,7 @@ COMMENT ON COLUMN segments.packs.segments IS 'Segments in the pack';
 COMMENT ON COLUMN segments.packs.installed IS 'Segments of the pack installed now';
 COMMENT ON COLUMN segments.packs.ready IS 'Segments whose required sources are all mapped';
 COMMENT ON COLUMN segments.packs.missing_sources IS 'Source kinds to map (segments.map_source) for the whole pack to work';
-GRANT SELECT ON segments.packs TO PUBLIC;
+GRANT SELECT ON segments.packs TO segments_reader, segments_editor;
 
 -- install_pack: creates (or updates) every segment of a pack whose sources are mapped, through
 -- segments.create_segment; reports one row per segment of the pack.
@@ -83,11 +83,7 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value',
             HINT = 'VIP customers are those whose revenue is above this amount; the default is 1000.';
   END IF;
-  IF refresh_interval IS NULL OR refresh_interval <= interval '0' THEN
-    RAISE EXCEPTION 'refresh_interval must be positive, got %', coalesce(refresh_interval::text, 'NULL')
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'For example ''1 day'' or ''1 hour''.';
-  END IF;
+  PERFORM segments_internal._check_schedule(refresh_interval, NULL);
 
   IF to_regprocedure('segments.worker_preloaded()') IS NOT NULL THEN
     EXECUTE 'SELECT NOT segments.worker_preloaded()' INTO unscheduled;
@@ -168,7 +164,7 @@ $fn$;
 COMMENT ON FUNCTION segments.install_pack(text, numeric, interval, boolean) IS
   'Installs a ready-made pack (ecommerce, payments, crm, lifecycle); idempotent; skips segments whose sources are unmapped and says which';
 
-GRANT SELECT ON segments.pack_segments, segments.pack_catalog TO PUBLIC;
+GRANT SELECT ON segments.pack_segments, segments.pack_catalog TO segments_reader, segments_editor;
 
 -- uninstall_pack: drops the segments installed from a pack (with their membership, changes and
 -- history); a user's own segments are never touched.

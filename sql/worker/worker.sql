@@ -33,7 +33,7 @@ CREATE OR REPLACE VIEW segments.worker_status AS
     SELECT kind, database, datid, pid, state, started_at, last_tick, runs_succeeded, runs_failed,
            last_error, last_error_at, refreshing_segment
       FROM segments.worker_status_rows();
-GRANT SELECT ON segments.worker_status TO PUBLIC;
+GRANT SELECT ON segments.worker_status TO segments_reader, segments_editor;
 COMMENT ON VIEW segments.worker_status IS
     'The background worker as it runs now: the launcher and one scheduler per served database (empty when pg_segments is not preloaded).';
 COMMENT ON COLUMN segments.worker_status.kind IS 'launcher, or scheduler (one per served database)';

@@ -14,6 +14,7 @@ q() { PGS_DB=${DB:-postgres} pgs_psql -At -c "$1"; }
 pgs_psql -c "CREATE ROLE regress_engine_owner" -c "CREATE DATABASE src" -c "CREATE DATABASE dst" >/dev/null
 PGS_DB=src pgs_psql >/dev/null <<'SQL'
 CREATE EXTENSION pg_segments;
+GRANT segments_editor TO regress_engine_owner;
 SET pg_segments.facts_max_age = -1;
 CREATE SCHEMA shop;
 CREATE TABLE shop.orders(customer text, at timestamptz, amount numeric, state text);

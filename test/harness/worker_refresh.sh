@@ -131,6 +131,7 @@ ok "run_retention prunes old runs"
 # 6. The worker (a superuser) refreshes a segment with its owner's privileges, not its own.
 pgs_psql >/dev/null <<'SQL'
 CREATE ROLE alice LOGIN;
+GRANT segments_editor TO alice;
 GRANT USAGE ON SCHEMA shop TO alice;
 GRANT SELECT ON shop.orders TO alice;
 SQL

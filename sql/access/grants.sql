@@ -1,0 +1,73 @@
+-- Who may use what (docs/security.md). Last in sql/order.txt and re-run by every upgrade, so it
+-- covers every relation and routine the areas above define, including ones added later:
+--
+-- relations of schemas segments and segment_members: SELECT for segments_reader and segments_editor
+--   (row-level security and the member views' own check decide which segments' rows they see);
+--   a relation with a personal column (segments_internal._pii_columns()) gets column grants instead:
+--   the other columns to readers and editors, the personal ones (and customer_id) to segments_pii.
+-- routines of schemas segments and segments_internal: nothing for PUBLIC; then
+--   segments_admin   the administrator's functions listed below;
+--   segments_editor  the write entry points listed below (each checks ownership itself);
+--   reader + editor  every other SECURITY INVOKER SQL or PL/pgSQL routine of schema segments (it can
+--                    only do what the caller's own privileges allow: nobody but the extension owner
+--                    may write the engine's tables), the listed C functions, and the read-only
+--                    SECURITY INVOKER helpers of segments_internal that such routines call
+--                    (_insights_* and the listed ones; they must never write);
+--   nobody else      every other routine: the SECURITY DEFINER implementations and helpers of the
+--                    engine run only as the extension owner, called by the entry points.
+-- Analytics functions of the extension's own schema (clv, order_latency, ...) keep PUBLIC's
+-- default EXECUTE: they are pure functions over the caller's own data.
+
+-- Segments created before this version (0.1 member views were security_invoker, granted to PUBLIC).
+SELECT segments_internal._build_member_view(s.id) FROM segments.segments s;
+
+DO $$
+DECLARE
+  r record;
+  admin_routines name[] := ARRAY['map_source', 'unmap_source', 'restore_sources', 'refresh_facts', 'track_changes',
+    'install_pack', 'uninstall_pack', 'start_run', 'execute_run', 'fail_run', 'recover_runs', 'prune_runs',
+    'refresh_due'];
+  editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
+    'deactivate_segment', 'refresh', 'refresh_now', 'refresh_all', 'wake_worker'];
+  reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows'];
+  reader_helpers name[] := ARRAY['_get', '_check_schedule'];
+  grantee text;
+BEGIN
+  FOR r IN
+    SELECT c.oid::regclass AS rel,
+           EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
+                   AND NOT a.attisdropped AND a.attname = ANY (segments_internal._pii_columns())) AS personal
+    FROM pg_catalog.pg_class c
+    WHERE c.relnamespace IN ('segments'::regnamespace, 'segment_members'::regnamespace)
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  LOOP
+    IF r.personal THEN
+      PERFORM segments_internal._grant_facts_columns(r.rel);
+    ELSE
+      EXECUTE format('REVOKE ALL ON %s FROM PUBLIC', r.rel);
+      EXECUTE format('GRANT SELECT ON %s TO segments_reader, segments_editor', r.rel);
+    END IF;
+  END LOOP;
+  REVOKE ALL ON ALL TABLES IN SCHEMA segment_rules, segments_internal FROM PUBLIC;
+  REVOKE ALL ON ALL SEQUENCES IN SCHEMA segments, segments_internal FROM PUBLIC;
+
+  REVOKE ALL ON ALL ROUTINES IN SCHEMA segments, segments_internal FROM PUBLIC;
+  FOR r IN
+    SELECT p.oid::regprocedure AS fn, p.proname, n.nspname, p.prosecdef, l.lanname
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+    WHERE n.nspname IN ('segments', 'segments_internal')
+  LOOP
+    grantee := CASE
+      WHEN r.nspname = 'segments' AND r.proname = ANY (admin_routines) THEN 'segments_admin'
+      WHEN r.nspname = 'segments' AND r.proname = ANY (editor_routines) THEN 'segments_editor'
+      WHEN r.nspname = 'segments' AND r.proname = ANY (reader_c_routines) THEN 'segments_reader, segments_editor'
+      WHEN r.prosecdef OR r.lanname NOT IN ('sql', 'plpgsql') THEN NULL
+      WHEN r.nspname = 'segments' THEN 'segments_reader, segments_editor'
+      WHEN r.proname LIKE '\_insights\_%' OR r.proname = ANY (reader_helpers) THEN 'segments_reader, segments_editor'
+    END;
+    IF grantee IS NOT NULL THEN
+      EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO %s', r.fn, grantee);
+    END IF;
+  END LOOP;
+END $$;
