@@ -7,14 +7,14 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $
 BEGIN
   PERFORM segments_internal._insights_check_range(from_at, to_at, 'customer events range');
   RETURN QUERY
-  WITH cust AS (  -- customers with a valid order in range
-    SELECT DISTINCT o.customer_id FROM segments.source_orders o
-    WHERE o.valid AND o.customer_id IS NOT NULL AND o.ordered_at >= from_at AND o.ordered_at < to_at),
-  hist AS (  -- their valid orders up to the end of the range: number, and the stage just before
+  WITH cust AS (  -- customers with a purchase in range
+    SELECT DISTINCT o.customer_id FROM segments.purchases o
+    WHERE o.ordered_at >= from_at AND o.ordered_at < to_at),
+  hist AS (  -- their purchases up to the end of the range: number, and the stage just before
     SELECT o.customer_id, o.order_id, o.ordered_at, o.amount, row_number() OVER w AS n,
            @extschema@.lifecycle_stage_before(o.ordered_at) OVER w AS st
-    FROM segments.source_orders o JOIN cust USING (customer_id)
-    WHERE o.valid AND o.ordered_at < to_at
+    FROM segments.purchases o JOIN cust USING (customer_id)
+    WHERE o.ordered_at < to_at
     WINDOW w AS (PARTITION BY o.customer_id COLLATE "C" ORDER BY o.ordered_at, o.order_id))
   SELECT h.customer_id, h.order_id, h.ordered_at, h.amount, h.n, h.st FROM hist h WHERE h.ordered_at >= from_at;
 END $$;

@@ -1,5 +1,6 @@
 -- The ready-made segments' definitions (docs/packs.md): replaced as a whole at every install or
--- upgrade (static content of the extension, not user data).
+-- upgrade (static content of the extension, not user data). Time windows are exact durations
+-- (N days = N x 24 hours, as in the facts), so membership never depends on the session TimeZone.
 
 DELETE FROM segments.pack_segments;
 
@@ -18,33 +19,33 @@ INSERT INTO segments.pack_segments (pack, position, name, title, source_text, me
  'Contacts who have viewed a product more than 1 time in the last 14 days and have not placed an order or abandoned a cart in that same period.',
  'At least 2 product_view events in the last 14 days; no order of any status and no checkout event in the last 14 days; no abandoned cart (see Abandoned carts) whose last product was added in the last 14 days.',
  NULL, $q$SELECT v.customer_id FROM segments.source_events v
- WHERE v.kind = 'product_view' AND v.at > now() - interval '14 days' AND v.customer_id IS NOT NULL
+ WHERE v.kind = 'product_view' AND v.at > now() - interval '336 hours' AND v.customer_id IS NOT NULL
  GROUP BY v.customer_id HAVING count(*) > 1
-EXCEPT SELECT o.customer_id FROM segments.source_orders o WHERE o.ordered_at > now() - interval '14 days'
-EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '14 days'
+EXCEPT SELECT o.customer_id FROM segments.source_orders o WHERE o.ordered_at > now() - interval '336 hours'
+EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '336 hours'
 EXCEPT SELECT a.customer_id FROM segments.source_events a
- WHERE a.kind = 'cart_add' AND a.at > now() - interval '14 days' AND a.at <= now() - interval '15 minutes'
+ WHERE a.kind = 'cart_add' AND a.at > now() - interval '336 hours' AND a.at <= now() - interval '15 minutes'
    AND NOT EXISTS (SELECT 1 FROM segments.source_events b WHERE b.customer_id = a.customer_id
          AND ((b.kind = 'cart_add' AND b.at > a.at) OR (b.kind = 'checkout' AND b.at >= a.at))
-         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '14 days')
-   AND NOT EXISTS (SELECT 1 FROM segments.source_orders o WHERE o.customer_id = a.customer_id AND o.valid
+         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '336 hours')
+   AND NOT EXISTS (SELECT 1 FROM segments.purchases o WHERE o.customer_id = a.customer_id
          AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes'
-         AND o.ordered_at > now() - interval '14 days')$q$,
+         AND o.ordered_at > now() - interval '336 hours')$q$,
  '{orders,events}'),
 ('ecommerce', 4, 'ecommerce_abandoned_carts', 'Abandoned carts',
  'Contacts appear in this audience when they have abandoned a cart in the last 7 days and not completed an order in the last 7 days. An abandon cart is defined as having not completed an order within 15 minutes after the last product is added to the cart.',
  'A cart_add event in the last 7 days and more than 15 minutes ago, followed within 15 minutes by neither another cart_add (which would make it not the last product) nor a completed order (valid order or checkout event); and no completed order in the last 7 days.',
  NULL, $q$SELECT a.customer_id FROM segments.source_events a
- WHERE a.kind = 'cart_add' AND a.at > now() - interval '7 days' AND a.at <= now() - interval '15 minutes'
+ WHERE a.kind = 'cart_add' AND a.at > now() - interval '168 hours' AND a.at <= now() - interval '15 minutes'
    AND a.customer_id IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM segments.source_events b WHERE b.customer_id = a.customer_id
          AND ((b.kind = 'cart_add' AND b.at > a.at) OR (b.kind = 'checkout' AND b.at >= a.at))
-         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '7 days')
-   AND NOT EXISTS (SELECT 1 FROM segments.source_orders o WHERE o.customer_id = a.customer_id AND o.valid
+         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '168 hours')
+   AND NOT EXISTS (SELECT 1 FROM segments.purchases o WHERE o.customer_id = a.customer_id
          AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes'
-         AND o.ordered_at > now() - interval '7 days')
-EXCEPT SELECT o.customer_id FROM segments.source_orders o WHERE o.valid AND o.ordered_at > now() - interval '7 days'
-EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '7 days'$q$,
+         AND o.ordered_at > now() - interval '168 hours')
+EXCEPT SELECT o.customer_id FROM segments.purchases o WHERE o.ordered_at > now() - interval '168 hours'
+EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '168 hours'$q$,
  '{orders,events}'),
 ('ecommerce', 5, 'ecommerce_virgin_customers', 'Virgin customers',
  'Contacts who opted into marketing but have never completed an order.',
@@ -72,7 +73,7 @@ EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checko
  'People who started a trial less than 30 days ago.',
  'A trial subscription (is_trial) started less than 30 days ago, whatever its status now.',
  NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.started_at > now() - interval '30 days'$q$, '{subscriptions}'),
+ WHERE s.is_trial AND s.started_at > now() - interval '720 hours'$q$, '{subscriptions}'),
 ('payments', 2, 'payments_engaged_trials', 'Engaged trials',
  'People who are currently on a trial and their engagement rating is greater than 3 stars.',
  'A trial subscription with status trialing (currently on a trial) and an engagement rating of 4 or 5 stars.',
@@ -92,20 +93,20 @@ EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checko
  'People appear in this audience when they are a member of the On a trial audience and started a trial more than 2 days ago, but their engagement is low (measured by engagement rating or last seen).',
  'A trial subscription started more than 2 and less than 30 days ago whose engagement is low: rating of 1 or 2 stars, or last seen more than 7 days ago (an unknown rating or last-seen never counts as low).',
  NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.started_at > now() - interval '30 days' AND s.started_at < now() - interval '2 days'
-   AND (s.engagement_rating <= 2 OR s.last_seen_at < now() - interval '7 days')$q$, '{subscriptions}'),
+ WHERE s.is_trial AND s.started_at > now() - interval '720 hours' AND s.started_at < now() - interval '48 hours'
+   AND (s.engagement_rating <= 2 OR s.last_seen_at < now() - interval '168 hours')$q$, '{subscriptions}'),
 ('payments', 6, 'payments_slipping_customers', 'Slipping customers',
  'Customers who have an active subscription (are members of the Customers audience) but haven''t engaged in more than 30 days.',
  'At least one active subscription, and the latest last-seen time over all the person''s subscriptions is more than 30 days ago (unknown last seen: not included).',
  NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
  GROUP BY s.customer_id
- HAVING bool_or(s.status = 'active') AND max(s.last_seen_at) < now() - interval '30 days'$q$,
+ HAVING bool_or(s.status = 'active') AND max(s.last_seen_at) < now() - interval '720 hours'$q$,
  '{subscriptions}'),
 ('payments', 7, 'payments_expired_trials', 'Expired trials',
  'People who started a trial more than 30 days ago but have not subscribed to the product or service.',
  'A trial subscription started 30 days ago or earlier, and no paid subscription: none that is not a trial, none with status active.',
  NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.started_at <= now() - interval '30 days'
+ WHERE s.is_trial AND s.started_at <= now() - interval '720 hours'
 EXCEPT SELECT p.customer_id FROM segments.source_subscriptions p
  WHERE NOT p.is_trial OR p.status = 'active'$q$, '{subscriptions}'),
 -- crm ------------------------------------------------------------------------------------------
@@ -114,25 +115,25 @@ EXCEPT SELECT p.customer_id FROM segments.source_subscriptions p
  'Opted in to marketing, a contact for more than 30 days (or lead date unknown), and no email_open or email_click event in the last 30 days.',
  NULL, $q$SELECT c.customer_id FROM segments.source_contacts c
  WHERE c.opted_in AND c.customer_id IS NOT NULL
-   AND (c.created_at IS NULL OR c.created_at <= now() - interval '30 days')
+   AND (c.created_at IS NULL OR c.created_at <= now() - interval '720 hours')
 EXCEPT SELECT e.customer_id FROM segments.source_events e
- WHERE e.kind IN ('email_open', 'email_click') AND e.at > now() - interval '30 days'$q$,
+ WHERE e.kind IN ('email_open', 'email_click') AND e.at > now() - interval '720 hours'$q$,
  '{contacts,events}'),
 ('crm', 2, 'crm_new_deals', 'New deals',
  'People appear in this audience when they are associated with at least 1 deal in the last 90 days.',
  'At least one deal created in the last 90 days (a new deal).',
  NULL, $q$SELECT d.customer_id FROM segments.source_deals d
- WHERE d.created_at > now() - interval '90 days'$q$, '{deals}'),
+ WHERE d.created_at > now() - interval '2160 hours'$q$, '{deals}'),
 ('crm', 3, 'crm_engaged_deals', 'Engaged deals',
  'People appear in this audience when they are associated with at least 1 new deal, and no lost deals, in the last 90 days. People in this audience also have at least 1 user session logged in the last 30 days or their associated deal has been updated more than twice in the last 30 days.',
  'A deal created in the last 90 days; no lost deal last updated (else created) in the last 90 days; and a session event in the last 30 days or a new deal with at least 3 updates in the last 30 days (updates_30d; unknown counts as 0).',
  NULL, $q$SELECT d.customer_id FROM segments.source_deals d
- WHERE d.created_at > now() - interval '90 days'
+ WHERE d.created_at > now() - interval '2160 hours'
    AND (d.updates_30d > 2
         OR d.customer_id IN (SELECT e.customer_id FROM segments.source_events e
-                             WHERE e.kind = 'session' AND e.at > now() - interval '30 days'))
+                             WHERE e.kind = 'session' AND e.at > now() - interval '720 hours'))
 EXCEPT SELECT l.customer_id FROM segments.source_deals l
- WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '90 days'$q$,
+ WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '2160 hours'$q$,
  '{deals,events}'),
 ('crm', 4, 'crm_slipping_deals', 'Slipping deals',
  'People appear in this audience when they are associated with at least 1 new deal, and no lost deals, in the last 90 days. People in this audience also have no won deals, and the deal has not been updated in the last 30 days or last engagement was more than 30 days ago.',
@@ -141,12 +142,12 @@ EXCEPT SELECT l.customer_id FROM segments.source_deals l
  LEFT JOIN (SELECT e.customer_id, max(e.at) AS last_engaged_at FROM segments.source_events e
             WHERE e.kind IN ('session', 'email_open', 'email_click') GROUP BY e.customer_id) g
    ON g.customer_id = d.customer_id
- WHERE d.created_at > now() - interval '90 days'
+ WHERE d.created_at > now() - interval '2160 hours'
  GROUP BY d.customer_id
- HAVING max(coalesce(d.updated_at, d.created_at)) <= now() - interval '30 days'
-     OR max(g.last_engaged_at) <= now() - interval '30 days'
+ HAVING max(coalesce(d.updated_at, d.created_at)) <= now() - interval '720 hours'
+     OR max(g.last_engaged_at) <= now() - interval '720 hours'
 EXCEPT SELECT l.customer_id FROM segments.source_deals l
- WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '90 days'
+ WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '2160 hours'
 EXCEPT SELECT w.customer_id FROM segments.source_deals w WHERE w.state = 'won'$q$,
  '{deals,events}'),
 ('crm', 5, 'crm_customers', 'Customers',
@@ -163,7 +164,7 @@ EXCEPT SELECT w.customer_id FROM segments.source_deals w WHERE w.state = 'won'$q
  'At least one won deal, and no engagement (session, email open or click) in the last 30 days.',
  NULL, $q$SELECT d.customer_id FROM segments.source_deals d WHERE d.state = 'won'
 EXCEPT SELECT e.customer_id FROM segments.source_events e
- WHERE e.kind IN ('session', 'email_open', 'email_click') AND e.at > now() - interval '30 days'$q$,
+ WHERE e.kind IN ('session', 'email_open', 'email_click') AND e.at > now() - interval '720 hours'$q$,
  '{deals,events}'),
 -- lifecycle ------------------------------------------------------------------------------------
 ('lifecycle', 1, 'lifecycle_just_ordered', 'Just ordered',

@@ -6,15 +6,17 @@
 CREATE TEMP TABLE oracle AS
 WITH ref AS (SELECT max(refreshed_at) AS now_ FROM segments.customers),
 ids AS (SELECT id FROM ins.contacts UNION SELECT customer FROM ins.orders),
-o AS (SELECT customer, count(*) FILTER (WHERE status <> 'cancelled') AS n, count(*) AS attempted,
+-- A purchase: not cancelled and a non-negative total; refunds (negative) only reduce revenue.
+o AS (SELECT customer, count(*) FILTER (WHERE status <> 'cancelled' AND total >= 0) AS n,
+             count(*) FILTER (WHERE total >= 0) AS attempted,
              sum(total) FILTER (WHERE status <> 'cancelled') AS rev,
-             min(created_at) FILTER (WHERE status <> 'cancelled') AS first_at,
-             max(created_at) FILTER (WHERE status <> 'cancelled') AS last_at,
-             lifecycle_stage(created_at, (SELECT now_ FROM ref)) FILTER (WHERE status <> 'cancelled') AS stage
+             min(created_at) FILTER (WHERE status <> 'cancelled' AND total >= 0) AS first_at,
+             max(created_at) FILTER (WHERE status <> 'cancelled' AND total >= 0) AS last_at,
+             lifecycle_stage(created_at, (SELECT now_ FROM ref)) FILTER (WHERE status <> 'cancelled' AND total >= 0) AS stage
       FROM ins.orders GROUP BY customer),
 second AS (SELECT customer, created_at AS second_at FROM (
              SELECT customer, created_at, row_number() OVER (PARTITION BY customer ORDER BY created_at) AS k
-             FROM ins.orders WHERE status <> 'cancelled') x WHERE k = 2)
+             FROM ins.orders WHERE status <> 'cancelled' AND total >= 0) x WHERE k = 2)
 SELECT ids.id, coalesce(o.n, 0) AS n, coalesce(o.attempted, 0) AS attempted, coalesce(o.rev, 0) AS rev,
        extract(epoch FROM (SELECT now_ FROM ref) - o.last_at) / 86400 AS recency,
        extract(epoch FROM o.first_at - c.signup_at) / 86400 AS first_delay,

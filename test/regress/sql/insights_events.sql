@@ -1,7 +1,9 @@
 -- Life cycle on past dates, new vs returning vs lapsed, customer events (with products) and cohorts,
 -- each checked against plain SQL over the shop's own tables.
 \i test/regress/sql/insights_data.psql
-CREATE TEMP VIEW valid_orders AS SELECT * FROM ins.orders WHERE status <> 'cancelled';
+-- The purchases (refunds, valid rows with a negative total, are not orders).
+CREATE TEMP VIEW valid_orders AS SELECT * FROM ins.orders WHERE status <> 'cancelled' AND total >= 0;
+SELECT count(*) AS refunds FROM ins.orders WHERE total < 0;
 CREATE TEMP TABLE days AS SELECT date_trunc('day', now()) AS today;
 
 -- Life cycle on a past date: the orders after it are ignored; on the refresh date it is the facts' stage.
@@ -190,6 +192,18 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.cohorts('fortnight')$q$)
 ) v(q);
 
+-- One definition of a purchase: on a shop with refunds, the insights agree with segments.customers.
+SELECT (SELECT sum(orders) FROM segments.customers) AS facts_orders,
+       (SELECT sum(orders) FROM segments.cohorts('month')) AS cohort_orders,
+       (SELECT count(*) FROM segments.customer_event_orders('2000-01-01', (SELECT max(refreshed_at) FROM segments.customers))) AS event_orders,
+       (SELECT sum(orders) FROM segments.new_returning_lapsed('2000-01-01', (SELECT max(refreshed_at) FROM segments.customers))) AS nrl_orders,
+       (SELECT sum(orders) FROM segments.lifecycle_on((SELECT max(refreshed_at) FROM segments.customers))) AS lifecycle_on_orders,
+       (SELECT sum(revenue) FROM segments.customers WHERE orders > 0) = (SELECT sum(revenue) FROM segments.cohorts('month')) AS cohort_revenue_agrees,
+       (SELECT sum(revenue) FROM segments.customers WHERE orders > 0)
+         = (SELECT sum(revenue) FROM segments.new_returning_lapsed('2000-01-01', (SELECT max(refreshed_at) FROM segments.customers))) AS nrl_revenue_agrees,
+       (SELECT count(*) FROM segments.customers WHERE orders > 0)
+         = (SELECT customers FROM segments.new_returning_lapsed('2000-01-01', (SELECT max(refreshed_at) FROM segments.customers)) WHERE status = 'new') AS all_new;
+
 -- Leave a fresh extension and no tables behind.
 DISCARD TEMP;
 SET client_min_messages = warning;
@@ -197,3 +211,4 @@ DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA ins CASCADE;
 CREATE EXTENSION pg_segments;
 RESET client_min_messages;
+

@@ -5,8 +5,8 @@
 -- Oracle: per customer with a valid order, recency (days before the facts refresh), frequency, monetary.
 CREATE TEMP TABLE rfm_in AS
 SELECT customer AS customer_id,
-       extract(epoch FROM (SELECT max(refreshed_at) FROM segments.customers) - max(created_at)) / 86400 AS r,
-       count(*) AS f, sum(total) AS m
+       extract(epoch FROM (SELECT max(refreshed_at) FROM segments.customers) - max(created_at) FILTER (WHERE total >= 0)) / 86400 AS r,
+       count(*) FILTER (WHERE total >= 0) AS f, sum(total) AS m
 FROM ins.orders WHERE status <> 'cancelled' GROUP BY customer;
 CREATE FUNCTION pg_temp.oracle_rfm(k int) RETURNS TABLE(customer_id text, r_score int, f_score int, m_score int)
 LANGUAGE sql AS $$

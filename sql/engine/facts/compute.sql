@@ -1,0 +1,88 @@
+-- segments.compute_facts: the customer facts, live, as of a time: the per-source queries of this
+-- folder (each one row per customer, columns named like segments.customers) joined on customer_id,
+-- then the few columns that need more than one source or all customers (below). The select list is
+-- generated here, at install and upgrade, by column NAME: every column of segments.customers is
+-- either in the derived list or an output column of exactly one source query (else this fails), so
+-- column order, and columns added by an upgrade at the end of the table, never shift a value.
+DO $gen$
+DECLARE
+  -- alias, per-customer query; a customer is any id found in any of them
+  sources text[][] := ARRAY[
+    ['o', 'segments_internal.order_facts'], ['ct', 'segments_internal.contact_facts'],
+    ['ev', 'segments_internal.event_facts'], ['cart', 'segments_internal.cart_facts'],
+    ['sub', 'segments_internal.subscription_facts'], ['dl', 'segments_internal.deal_facts']];
+  -- columns computed from several sources or from every customer
+  derived jsonb := jsonb_build_object(
+    'customer_id', 'ids.customer_id COLLATE "default"',
+    'aov', 'o.revenue / nullif(o.orders, 0)',
+    'days_since_last_order', 'extract(epoch FROM as_of - o.last_order_at)::float8 / 86400',
+    'value_band', 'CASE WHEN o.orders > 0 AND m.mean_aov > 0 THEN @extschema@.value_band(o.revenue / o.orders, m.mean_aov) END',
+    'first_order_delay_days', 'extract(epoch FROM o.first_order_at - ct.lead_at)::float8 / 86400',
+    'second_order_delay_days', 'extract(epoch FROM o.second_order_at - o.first_order_at)::float8 / 86400',
+    'refreshed_at', 'as_of',
+    'last_campaign_engagement_at', 'greatest(ev.last_email_open_at, ev.last_email_click_at)',
+    'last_engaged_at', 'greatest(ev.last_email_open_at, ev.last_email_click_at, ev.last_session_at, sub.last_seen_at)',
+    'p_alive', 'CASE WHEN (md.bg).converged THEN @extschema@.p_alive(md.bg, (o.rfm).frequency, (o.rfm).recency, (o.rfm).t) END',
+    'expected_orders_90d', 'CASE WHEN (md.bg).converged THEN @extschema@.expected_purchases(md.bg, (o.rfm).frequency, (o.rfm).recency, (o.rfm).t, 90 / 7.0) END',
+    -- Gamma-Gamma has a mean spend only when q > 1; a tiny or odd shop may not identify it.
+    'predicted_clv', 'CASE WHEN (md.bg).converged AND (md.gg).converged AND (md.gg).q > 1 AND ((o.rfm).frequency = 0 OR (o.rfm).monetary > 0) THEN round(@extschema@.predicted_clv(md.bg, md.gg, (o.rfm).frequency, (o.rfm).recency, (o.rfm).t, (o.rfm).monetary)::numeric, 2) END',
+    'expected_next_order_at', 'CASE WHEN (md.bg).converged THEN @extschema@.expected_next_order_at(md.bg, (o.rfm).frequency, (o.rfm).recency, o.last_order_at) END',
+    'horizon_at', 'least(o.order_horizon, ev.event_horizon, cart.cart_horizon, sub.sub_horizon, dl.deal_horizon)');
+  col record; expr text; found text[]; sel text[] := '{}'; ctes text[] := '{}'; ids text[] := '{}';
+  joins text[] := '{}'; i int;
+BEGIN
+  FOR i IN 1 .. array_length(sources, 1) LOOP
+    ctes := ctes || format('%s AS (SELECT * FROM %s(as_of, only_customers))', sources[i][1], sources[i][2]);
+    ids := ids || format('SELECT %1$s.customer_id FROM %1$s', sources[i][1]);
+    joins := joins || format('LEFT JOIN %1$s ON %1$s.customer_id = ids.customer_id', sources[i][1]);
+  END LOOP;
+  FOR col IN SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) AS dflt
+             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = 'segments.customers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum LOOP
+    expr := derived ->> col.attname::text;
+    IF expr IS NULL THEN
+      found := '{}';
+      FOR i IN 1 .. array_length(sources, 1) LOOP
+        IF EXISTS (SELECT 1 FROM pg_proc p, unnest(p.proargnames, p.proargmodes) AS g(name, mode)
+                   WHERE p.oid = sources[i][2]::regproc AND g.mode = 't' AND g.name = col.attname) THEN
+          found := found || sources[i][1];
+        END IF;
+      END LOOP;
+      IF cardinality(found) <> 1 THEN
+        RAISE EXCEPTION 'segments.customers.% comes from % per-source fact queries, not one', col.attname, cardinality(found);
+      END IF;
+      expr := format('%s.%I', found[1], col.attname);
+      IF col.dflt IS NOT NULL THEN
+        expr := format('coalesce(%s, %s)', expr, col.dflt);
+      END IF;
+    END IF;
+    sel := sel || format('%s AS %I', expr, col.attname);
+  END LOOP;
+  EXECUTE format($f$
+CREATE OR REPLACE FUNCTION segments.compute_facts(as_of timestamptz DEFAULT now(), only_customers text[] DEFAULT NULL)
+RETURNS SETOF segments.customers
+LANGUAGE sql STABLE AS $body$
+WITH
+%1$s,
+-- The buy-till-you-die models, fitted once over every buyer's RFM summary (in weeks). Gamma-Gamma
+-- models positive spend: repeat buyers whose repeat purchases average 0 or less (free orders) are
+-- left out of its fit and get no predicted CLV.
+models AS (
+  SELECT @extschema@.bgnbd_fit((o.rfm).frequency, (o.rfm).recency, (o.rfm).t) AS bg,
+         @extschema@.gammagamma_fit((o.rfm).frequency, (o.rfm).monetary)
+           FILTER (WHERE (o.rfm).frequency = 0 OR (o.rfm).monetary > 0) AS gg
+  FROM o WHERE o.rfm IS NOT NULL AND only_customers IS NULL  -- fitted over everyone, never a subset
+),
+m AS (SELECT avg(o.revenue / o.orders) FILTER (WHERE o.orders > 0) AS mean_aov FROM o),
+ids AS (%2$s)
+SELECT %3$s
+FROM ids
+%4$s
+CROSS JOIN m
+LEFT JOIN models md ON true
+$body$$f$, array_to_string(ctes, E',\n'), array_to_string(ids, E'\nUNION '), array_to_string(sel, E',\n  '),
+         array_to_string(joins, E'\n'));
+END $gen$;
+COMMENT ON FUNCTION segments.compute_facts(timestamptz, text[]) IS
+  'The customer facts query, live, as of a time (what segments.refresh_facts materializes); optionally only some customers (value bands then against their mean). E.g. SELECT * FROM segments.compute_facts(now()) WHERE orders > 1';

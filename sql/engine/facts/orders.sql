@@ -1,0 +1,47 @@
+-- Customer facts from the orders source (docs/segments.md#customer-facts): one row per customer,
+-- columns named like segments.customers (compute_facts joins the sources by column name).
+-- Windows are exact durations (N days = N x 24 hours), whatever the session's TimeZone.
+-- *_horizon: the earliest time after as_of at which a column here changes with no new data
+-- (a window's oldest row leaves it, a future-dated row becomes visible, the life cycle moves).
+CREATE OR REPLACE FUNCTION segments_internal.order_facts(as_of timestamptz, only_customers text[] DEFAULT NULL)
+RETURNS TABLE (customer_id text, orders int, attempted_orders int, revenue numeric, first_order_at timestamptz,
+               second_order_at timestamptz, last_order_at timestamptz, last_attempted_order_at timestamptz,
+               order_latency_days float8, lifecycle @extschema@.lifecycle, orders_7d int, orders_14d int,
+               orders_30d int, orders_90d int, revenue_30d numeric, rfm @extschema@.rfm, order_horizon timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT x.customer_id,
+    count(*) FILTER (WHERE x.purchase)::int,
+    count(*) FILTER (WHERE x.past AND coalesce(x.amount, 0) >= 0)::int,
+    coalesce(@extschema@.clv(x.amount) FILTER (WHERE x.past AND x.valid), 0),
+    min(x.ordered_at) FILTER (WHERE x.purchase),
+    min(x.ordered_at) FILTER (WHERE x.purchase AND x.nth = 2),
+    max(x.ordered_at) FILTER (WHERE x.purchase),
+    max(x.ordered_at) FILTER (WHERE x.past AND coalesce(x.amount, 0) >= 0),
+    @extschema@.order_latency(x.ordered_at) FILTER (WHERE x.purchase),
+    @extschema@.lifecycle_stage(x.ordered_at, as_of) FILTER (WHERE x.purchase),
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '168 hours')::int,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '336 hours')::int,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '720 hours')::int,
+    count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '2160 hours')::int,
+    coalesce(sum(x.amount) FILTER (WHERE x.past AND x.valid AND x.ordered_at > as_of - interval '720 hours'), 0),
+    @extschema@.rfm_summary(x.ordered_at, x.amount, as_of, 'weeks') FILTER (WHERE x.purchase),
+    least(min(x.ordered_at) FILTER (WHERE NOT x.past),
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '168 hours') + interval '168 hours',
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '336 hours') + interval '336 hours',
+          min(x.ordered_at) FILTER (WHERE x.past AND x.valid AND x.ordered_at > as_of - interval '720 hours') + interval '720 hours',
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '2160 hours') + interval '2160 hours')
+  FROM (
+    SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
+           so.ordered_at <= as_of AS past,
+           so.ordered_at <= as_of AND segments.is_purchase(so.valid, so.amount) AS purchase,
+           -- future rows sort after every past one, so they never shift a past purchase's number
+           count(*) FILTER (WHERE segments.is_purchase(so.valid, so.amount))
+             OVER (PARTITION BY so.customer_id COLLATE "C" ORDER BY so.ordered_at ROWS UNBOUNDED PRECEDING) AS nth
+    FROM segments.source_orders so
+    WHERE so.customer_id IS NOT NULL AND so.ordered_at IS NOT NULL
+      AND (only_customers IS NULL OR so.customer_id = ANY (only_customers))
+  ) x
+  GROUP BY x.customer_id
+$$;
+COMMENT ON FUNCTION segments_internal.order_facts(timestamptz, text[]) IS
+  'Internal: the orders part of the customer facts as of a time (columns named like segments.customers)';
