@@ -30,7 +30,9 @@ DECLARE
   editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
     'deactivate_segment', 'refresh', 'refresh_now', 'refresh_all', 'wake_worker'];
   reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows'];
-  reader_helpers name[] := ARRAY['_get', '_check_schedule'];
+  -- the per-source fact queries compute_facts inlines (read-only, SECURITY INVOKER)
+  reader_helpers name[] := ARRAY['_get', '_check_schedule', 'order_facts', 'contact_facts', 'event_facts',
+    'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts'];
   grantee text;
 BEGIN
   FOR r IN

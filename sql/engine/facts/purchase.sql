@@ -16,4 +16,3 @@ CREATE OR REPLACE VIEW segments.purchases WITH (security_invoker = true) AS
   WHERE segments.is_purchase(o.valid, o.amount) AND o.customer_id IS NOT NULL;
 COMMENT ON VIEW segments.purchases IS
   'Purchases: valid orders with a non-negative amount (segments.is_purchase), the rows that count as orders everywhere';
-GRANT SELECT ON segments.purchases TO PUBLIC;
