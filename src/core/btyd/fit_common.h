@@ -3,6 +3,8 @@
 // remaining starts are skipped. Internal to src/core/btyd.
 #pragma once
 #include <algorithm>
+#include <cstdio>
+#include <string>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -24,6 +26,7 @@ struct LogFit {
     bool converged = false;
     int iterations = 0;
     std::string reason;
+    std::vector<double> std_errors;
 };
 
 // The summaries sorted by frequency (so terms that depend on x alone are computed once per distinct
@@ -52,10 +55,135 @@ inline SortedSummaries sort_by_frequency(const CountedSummary* data, std::size_t
     return out;
 }
 
-// Parameters are searched as theta = log(param) within [log 1e-8, log 1e8].
-inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<double>>& starts, const Poll& poll) {
+// The search box of theta = log(param): [log 1e-8, log 1e8].
+constexpr double kLowerBound = 1e-8, kUpperBound = 1e8;
+
+// Is the best point an interior, identified maximum? Filled by fit_log_params from the gradient and
+// a Hessian of the mean negative log-likelihood in theta, the latter by central differences of the
+// analytic gradient (step 1e-4 in theta: truncation ~1e-8, rounding ~1e-12 relative).
+struct Identification {
+    bool ok = false;
+    std::string reason;
+    std::vector<double> std_errors;  // natural scale, NaN when the Hessian is not positive definite
+};
+
+// Cholesky factor of a symmetric k x k matrix (row-major); false unless positive definite with a
+// smallest pivot above `floor`.
+inline bool cholesky(std::vector<double>& a, std::size_t k, double floor) {
+    for (std::size_t j = 0; j < k; ++j) {
+        double d = a[j * k + j];
+        for (std::size_t m = 0; m < j; ++m) d -= a[j * k + m] * a[j * k + m];
+        if (!(d > floor)) return false;
+        d = std::sqrt(d);
+        a[j * k + j] = d;
+        for (std::size_t i = j + 1; i < k; ++i) {
+            double v = a[i * k + j];
+            for (std::size_t m = 0; m < j; ++m) v -= a[i * k + m] * a[j * k + m];
+            a[i * k + j] = v / d;
+        }
+    }
+    return true;
+}
+
+// Diagonal of the inverse of L L' (L from cholesky()).
+inline std::vector<double> inverse_diagonal(const std::vector<double>& l, std::size_t k) {
+    std::vector<double> diag(k, 0.0), e(k);
+    for (std::size_t c = 0; c < k; ++c) {
+        // Solve L y = e_c; then (L L')^-1_cc = |y|^2.
+        for (std::size_t i = 0; i < k; ++i) {
+            double v = i == c ? 1.0 : 0.0;
+            for (std::size_t m = 0; m < i; ++m) v -= l[i * k + m] * e[m];
+            e[i] = v / l[i * k + i];
+        }
+        for (std::size_t i = 0; i < k; ++i) diag[c] += e[i] * e[i];
+    }
+    return diag;
+}
+
+// Thresholds of the honest `converged`, measured on the cases of issue 13 (docs/predictive.md):
+// identified CDNOW fits have standard errors of log(param) of 0.05-0.3; the unidentified ones 7 and
+// more (or a Hessian that is not positive definite at all).
+constexpr double kNearBound = 2.302585092994046;  // log 10: within a factor 10 of the box's edge
+constexpr double kMaxGradient = 1e-5;             // inf-norm, mean NLL per customer, in theta
+constexpr double kMaxLogStdError = 3.0;           // a 95% interval wider than a factor e^6 = 400
+
+inline Identification identify(const Objective& obj, const std::vector<double>& params, double customers,
+                               const std::vector<const char*>& names) {
+    const std::size_t k = params.size();
+    Identification out;
+    out.std_errors.assign(k, std::numeric_limits<double>::quiet_NaN());
+    std::vector<double> theta(k), g(k), gp(k), gm(k), h(k * k);
+    for (std::size_t i = 0; i < k; ++i) theta[i] = std::log(params[i]);
+    obj(theta, g);
+    const double step = 1e-4;
+    for (std::size_t i = 0; i < k; ++i) {
+        std::vector<double> tp = theta, tm = theta;
+        tp[i] += step;
+        tm[i] -= step;
+        obj(tp, gp);
+        obj(tm, gm);
+        for (std::size_t j = 0; j < k; ++j) h[i * k + j] = (gp[j] - gm[j]) / (2 * step);
+    }
+    bool finite = true;
+    for (std::size_t i = 0; i < k; ++i)
+        for (std::size_t j = 0; j < i; ++j) h[i * k + j] = h[j * k + i] = 0.5 * (h[i * k + j] + h[j * k + i]);
+    for (double v : h) finite = finite && std::isfinite(v);
+    // Observed information of the total -LL in theta.
+    std::vector<double> info(h);
+    for (double& v : info) v *= customers;
+    std::vector<double> l = info;
+    double scale = 0;
+    for (std::size_t i = 0; i < k; ++i) scale = std::max(scale, std::fabs(info[i * k + i]));
+    const bool pd = finite && cholesky(l, k, 1e-12 * std::max(scale, 1e-300));
+    std::vector<double> log_se(k, std::numeric_limits<double>::infinity());
+    if (pd) {
+        const std::vector<double> var = inverse_diagonal(l, k);
+        for (std::size_t i = 0; i < k; ++i) {
+            log_se[i] = std::sqrt(var[i]);
+            out.std_errors[i] = params[i] * log_se[i];  // delta method: exact at a stationary point
+        }
+    }
+    auto num = [](double v) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%.3g", v);
+        return std::string(b);
+    };
+    for (std::size_t i = 0; i < k; ++i) {
+        if (theta[i] <= std::log(kLowerBound) + kNearBound || theta[i] >= std::log(kUpperBound) - kNearBound) {
+            out.reason = std::string("parameter ") + names[i] + " = " + num(params[i]) +
+                         " ran to the edge of the search range (1e-8, 1e8): the data do not identify the model";
+            return out;
+        }
+    }
+    double gmax = 0;
+    for (double v : g) gmax = std::max(gmax, std::fabs(v));
+    if (!(gmax <= kMaxGradient)) {
+        out.reason = "the gradient is not small at the best point found (" + num(gmax) + " per customer)";
+        return out;
+    }
+    if (!pd) {
+        out.reason = "the Hessian is not positive definite at the best point: the likelihood is flat in some "
+                     "direction, the data do not identify the model";
+        return out;
+    }
+    for (std::size_t i = 0; i < k; ++i) {
+        if (!(log_se[i] <= kMaxLogStdError)) {
+            out.reason = std::string("parameter ") + names[i] + " is not identified by the data (standard error of log " +
+                         names[i] + " = " + num(log_se[i]) + ")";
+            return out;
+        }
+    }
+    out.ok = true;
+    out.reason = "converged";
+    return out;
+}
+
+// Maximum likelihood over theta = log(param) within the search box, from several starts, keeping the
+// best; then the identification check above decides `converged`.
+inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<double>>& starts, const Poll& poll,
+                             const std::vector<const char*>& names, double customers) {
     const std::size_t k = starts.front().size();
-    const std::vector<double> lower(k, std::log(1e-8)), upper(k, std::log(1e8));
+    const std::vector<double> lower(k, std::log(kLowerBound)), upper(k, std::log(kUpperBound));
     Objective obj = [&](const std::vector<double>& theta, std::vector<double>& g) {
         std::vector<double> p(k), gp(k);
         for (std::size_t i = 0; i < k; ++i) p[i] = std::exp(theta[i]);
@@ -91,14 +219,15 @@ inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<d
         }
     }
     best.iterations = total_iterations;
-    // A maximum on the edge of the search box means the data do not identify the model (e.g. no
-    // repeat purchase at all): report it as not converged.
-    for (double v : best.params) {
-        const double t = std::log(v);
-        if (t <= lower[0] + 1e-6 || t >= upper[0] - 1e-6) {
-            best.converged = false;
-            best.reason = "a parameter is at the bound of the search range (1e-8, 1e8)";
-        }
+    if (best.params.empty()) return best;
+    if (poll) poll();
+    Identification id = identify(obj, best.params, customers, names);
+    best.std_errors = id.std_errors;
+    if (!best.converged) {
+        best.reason = "the optimiser stopped before converging: " + best.reason;
+    } else {
+        best.converged = id.ok;
+        best.reason = id.reason;
     }
     return best;
 }
@@ -115,6 +244,10 @@ inline FitStatus fit_status(const LogFit& f, double customers, const char* fit_n
     status.converged = f.converged;
     status.iterations = f.iterations;
     status.reason = f.reason;
+    status.std_errors = f.std_errors;
+    const double k = static_cast<double>(f.params.size());
+    status.aic = 2 * k - 2 * status.log_likelihood;
+    status.bic = k * std::log(customers) - 2 * status.log_likelihood;
     return status;
 }
 

@@ -92,7 +92,7 @@ Fitted<GammaGamma> fit_gammagamma(const CountedSpend* data, std::size_t n, const
         return -total / customers;
     };
     const double mean_m = std::max(sum_m / customers, 1e-6);
-    detail::LogFit f = detail::fit_log_params(nll, {{1, 1, 1}, {2, 2, mean_m}, {5, 3, mean_m / 2}}, poll);
+    detail::LogFit f = detail::fit_log_params(nll, {{1, 1, 1}, {2, 2, mean_m}, {5, 3, mean_m / 2}}, poll, {"p", "q", "gamma"}, customers);
     Fitted<GammaGamma> out{};
     out.status = detail::fit_status(f, customers, "gammagamma_fit", "Check the monetary values for extreme values.");
     out.params = {f.params[0], f.params[1], f.params[2]};
@@ -100,15 +100,16 @@ Fitted<GammaGamma> fit_gammagamma(const CountedSpend* data, std::size_t n, const
 }
 
 double gammagamma_expected_spend(const GammaGamma& m, double x, double mbar) {
-    if (!(m.p > 0 && m.q > 0 && m.gamma > 0) || !std::isfinite(m.p + m.q + m.gamma))
-        fail(ErrorKind::invalid_argument, "Gamma-Gamma parameters p, q, gamma must be positive and finite",
-             "Use a model returned by gammagamma_fit().");
+    const double params[3] = {m.p, m.q, m.gamma};
+    check_parameters(params, 3, "gammagamma", "p, q, gamma");
     if (!(m.q > 1))
         fail(ErrorKind::out_of_range, "the expected spend is infinite for a Gamma-Gamma model with q <= 1",
              "The fitted spend distribution has no mean; check the monetary values for outliers.");
     if (x == 0) mbar = 0;  // no repeat purchase: the population mean p gamma / (q - 1)
     check_monetary(x, mbar);
-    return m.p * (m.gamma + x * mbar) / (m.p * x + m.q - 1);
+    // p (gamma + x mbar) / (p x + q - 1), as two weights that cannot overflow for a huge mbar.
+    const double d = m.p * x + m.q - 1;
+    return finite_or_fail(m.p / d * m.gamma + (m.p * x / d) * mbar, "the expected spend");
 }
 
 }  // namespace pgs::core::btyd

@@ -11,6 +11,8 @@
 namespace pgs::core::btyd {
 
 namespace {
+// Beyond a billion repeat purchases the models' gamma-function terms lose all precision.
+constexpr double kMaxFrequency = 1e9;
 std::string num(double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -71,6 +73,7 @@ void check_summary(double x, double t_x, double T) {
     if (!std::isfinite(x) || !std::isfinite(t_x) || !std::isfinite(T))
         fail(ErrorKind::invalid_argument, "summary values must be finite", hint);
     if (x < 0) fail(ErrorKind::invalid_argument, "frequency must not be negative, got " + num(x), hint);
+    if (x > kMaxFrequency) fail(ErrorKind::invalid_argument, "frequency must be at most 1e9, got " + num(x), hint);
     if (x != std::floor(x))
         fail(ErrorKind::invalid_argument, "frequency must be a whole number of repeat purchases, got " + num(x),
              hint);
@@ -82,14 +85,37 @@ void check_summary(double x, double t_x, double T) {
         fail(ErrorKind::invalid_argument, "recency must be 0 when frequency is 0, got " + num(t_x), hint);
 }
 
+void check_count(double v, const char* what) {
+    if (!(v >= 0 && v <= kMaxFrequency) || v != std::floor(v))
+        fail(ErrorKind::invalid_argument, std::string(what) + " must be a whole number between 0 and 1e9, got " + num(v),
+             "Pass a number of purchases (or periods) such as 0, 1, 2.");
+}
+
+void check_parameters(const double* params, std::size_t k, const char* model, const char* names) {
+    for (std::size_t i = 0; i < k; ++i)
+        if (!(params[i] >= 1e-10 && params[i] <= 1e10))
+            fail(ErrorKind::invalid_argument,
+                 std::string(model) + " parameters " + names + " must be between 1e-10 and 1e10, got " + num(params[i]),
+                 std::string("Use a model returned by the fit (it searches 1e-8 to 1e8), or one made with ") + model +
+                     "_model(...).");
+}
+
+double finite_or_fail(double value, const char* what) {
+    if (!std::isfinite(value))
+        fail(ErrorKind::out_of_range, std::string(what) + " is not representable for these inputs",
+             "An input is too extreme for the model (e.g. a frequency, age or horizon beyond 1e9 periods); "
+             "check the summaries and the horizon.");
+    return value;
+}
+
 void check_monetary(double x, double monetary) {
     const char* hint =
         "Gamma-Gamma needs (frequency, monetary) with monetary the mean spend of the repeat purchases, "
         "positive when frequency > 0.";
     if (!std::isfinite(x) || !std::isfinite(monetary))
         fail(ErrorKind::invalid_argument, "frequency and monetary must be finite", hint);
-    if (x < 0 || x != std::floor(x))
-        fail(ErrorKind::invalid_argument, "frequency must be a non-negative whole number, got " + num(x), hint);
+    if (x < 0 || x != std::floor(x) || x > kMaxFrequency)
+        fail(ErrorKind::invalid_argument, "frequency must be a whole number between 0 and 1e9, got " + num(x), hint);
     if (x > 0 && !(monetary > 0))
         fail(ErrorKind::invalid_argument, "monetary must be positive for a repeat buyer, got " + num(monetary),
              hint);

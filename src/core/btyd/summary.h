@@ -44,6 +44,15 @@ std::optional<RfmSummary> summarize_orders(DayAmount* first, DayAmount* last, st
 // Throws Error(invalid_argument) with a hint unless (x, t_x, T) is a valid summary:
 // all finite, x a non-negative integer, 0 <= t_x <= T, and t_x = 0 when x = 0.
 void check_summary(double x, double t_x, double T);
+// A count argument (a number of purchases n, or of periods): a whole number in [0, 1e9].
+void check_count(double v, const char* what);
+// Model parameters: each finite and within [1e-10, 1e10] (the fits search [1e-8, 1e8]; outside that
+// range the models' special functions overflow). `names` like "r, alpha, a, b".
+void check_parameters(const double* params, std::size_t k, const char* model, const char* names);
+// A score that came out non-finite (an extreme but valid input the formulas cannot represent)
+// becomes an out_of_range error with a hint instead of NaN or Infinity.
+double finite_or_fail(double value, const char* what);
+
 // Gamma-Gamma input: x a non-negative integer; monetary finite, and > 0 when x > 0.
 void check_monetary(double x, double monetary);
 
