@@ -116,12 +116,11 @@ PGS_FUNCTION(pgs_paretonbd_clv) {
 }
 
 PGS_FUNCTION(pgs_bgnbd_time_to_next_order) {
-    cb::BgNbd m = bgnbd_arg(fcinfo, 0);
-    PG_RETURN_FLOAT8(cb::median_time_to_next_purchase(m.r, m.alpha, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
+    PG_RETURN_FLOAT8(cb::median_time_to_next_purchase(bgnbd_arg(fcinfo, 0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
 }
 PGS_FUNCTION(pgs_paretonbd_time_to_next_order) {
-    cb::ParetoNbd m = paretonbd_arg(fcinfo, 0);
-    PG_RETURN_FLOAT8(cb::median_time_to_next_purchase(m.r, m.alpha, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
+    PG_RETURN_FLOAT8(
+        cb::median_time_to_next_purchase(paretonbd_arg(fcinfo, 0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
 }
 
 PGS_FUNCTION(pgs_bgnbd_next_order_at) {
