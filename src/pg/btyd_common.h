@@ -1,13 +1,20 @@
 // Glue shared by the BTYD entry points (btyd_rfm.cpp, btyd_fit.cpp, btyd_score.cpp): the
 // cancellation poll handed to the core, and composite (model) values in and out.
 #pragma once
+#include <cmath>
+#include <cstring>
+
 #include "../core/btyd/lbfgs.h"
+#include "../core/btyd/summary.h"
 #include "../core/errors.h"
 
 #include "pg.h"
 extern "C" {
 #include "executor/executor.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/float.h"
 }
 
@@ -33,8 +40,8 @@ inline void read_float8_fields(HeapTupleHeader tuple, int first, int n, double* 
     }
 }
 
-// Builds the function's composite result from datums (no NULLs).
-inline Datum composite_result(FunctionCallInfo fcinfo, Datum* values, int natts) {
+// Builds the function's composite result from datums (nulls[i] marks a NULL field).
+inline Datum composite_result(FunctionCallInfo fcinfo, Datum* values, bool* nulls, int natts) {
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("function returning a model called in a context "
@@ -43,9 +50,42 @@ inline Datum composite_result(FunctionCallInfo fcinfo, Datum* values, int natts)
     if (desc->natts != natts)
         ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("model type has %d attributes, expected %d",
                                                                    desc->natts, natts)));
-    bool nulls[16] = {false};
     HeapTuple tuple = heap_form_tuple(desc, values, nulls);
     return HeapTupleGetDatum(tuple);
+}
+inline Datum composite_result(FunctionCallInfo fcinfo, Datum* values, int natts) {
+    bool nulls[16] = {false};
+    return composite_result(fcinfo, values, nulls, natts);
+}
+
+// A float8[] of n values; NaN (not computable) becomes a NULL element.
+inline Datum float8_array(const double* v, int n) {
+    Datum elems[8];
+    bool nulls[8];
+    for (int i = 0; i < n; ++i) {
+        nulls[i] = std::isnan(v[i]);
+        elems[i] = Float8GetDatum(nulls[i] ? 0.0 : v[i]);
+    }
+    int dims[1] = {n}, lbs[1] = {1};
+    return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, FLOAT8OID, 8, FLOAT8PASSBYVAL, 'd'));
+}
+
+// A short text argument copied into a fixed buffer (so no palloc'd string outlives a throw).
+struct ShortText {
+    char text[16];
+};
+inline ShortText short_text(text* t) {
+    ShortText u{};
+    int len = VARSIZE_ANY_EXHDR(t);
+    if (len >= static_cast<int>(sizeof u.text)) len = sizeof u.text - 1;
+    std::memcpy(u.text, VARDATA_ANY(t), len);
+    u.text[len] = '\0';
+    return u;
+}
+
+// Period length in days of a unit argument ('days', 'weeks'); 22023 otherwise.
+inline double period_days_arg(FunctionCallInfo fcinfo, int arg) {
+    return core::btyd::period_days_of(short_text(PG_GETARG_TEXT_PP(arg)).text);
 }
 
 }  // namespace pgs::btyd

@@ -1,13 +1,16 @@
-// bgnbd_fit, paretonbd_fit, gammagamma_fit: maximum-likelihood fits as aggregates. The state is a
-// hash map from a distinct summary (x, t_x, T) -- or (x, monetary) for Gamma-Gamma -- to its
-// customer count, in the aggregate memory context (PallocAllocator, destructor registered with
-// make_in_context): memory grows with the number of distinct summaries, not of customers. Combine
-// merges the maps, serialize writes (key, count) rows. The final function runs the core optimiser,
-// which polls for interrupts.
+// bgnbd_fit, mbgnbd_fit, paretonbd_fit, bgbb_fit, gammagamma_fit: maximum-likelihood fits as
+// aggregates. The state is a hash map from a distinct summary (x, t_x, T) -- (x, t_x, n) for BG/BB,
+// (x, monetary) for Gamma-Gamma -- to its customer count, in the aggregate memory context
+// (PallocAllocator, destructor registered with make_in_context): memory grows with the number of
+// distinct summaries, not of customers; plus the summaries' time unit (period length in days).
+// Combine merges the maps, serialize writes int64 n, n (key, count) rows of 3 doubles + int64, then
+// the period length (double; 0 = not set). The final function runs the core optimiser, which polls
+// for interrupts.
 #include "../core/btyd/models.h"
 #include "../core/btyd/summary.h"
 
 #include <cstring>
+#include <initializer_list>
 #include <functional>
 #include <unordered_map>
 #include <vector>
@@ -51,7 +54,16 @@ using CountMap = std::unordered_map<Key, int64, KeyHash, std::equal_to<Key>, All
 struct FitState {
     explicit FitState(MemoryContext cxt) : counts(16, KeyHash(), std::equal_to<Key>(), Alloc(cxt)) {}
     CountMap counts;
+    double period_days = 0;  // the summaries' unit: 7 weeks, 1 days; 0 until a row sets it
 };
+
+// All rows (and partial states) of one fit must share a unit.
+void set_unit(FitState* st, double period_days) {
+    if (st->period_days != 0 && st->period_days != period_days)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a fit's summaries must all be in one unit"),
+                        errhint("Pass one unit ('days' or 'weeks') for every row of the fit.")));
+    st->period_days = period_days;
+}
 
 FitState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
     if (PG_ARGISNULL(arg)) return pgs::make_in_context<FitState>(cxt, cxt);
@@ -64,19 +76,37 @@ inline double canon(double v) { return v + 0.0; }
 // Plain result of a fit, so that no C++ object is alive when the composite is built.
 struct FitOut {
     double params[4];
+    int nparams;
     double log_likelihood;
     int64 customers;
     bool converged;
     int32 iterations;
+    char status[256];
+    double std_errors[4];
+    double aic, bic;
 };
 
-enum class Model { bgnbd, paretonbd, gammagamma };
+enum class Model { bgnbd, mbgnbd, paretonbd, bgbb, gammagamma };
 
 void set_status(FitOut& out, const cb::FitStatus& status) {
     out.log_likelihood = status.log_likelihood;
     out.customers = static_cast<int64>(status.customers);
     out.converged = status.converged;
     out.iterations = status.iterations;
+    std::strncpy(out.status, status.reason.c_str(), sizeof out.status - 1);
+    out.status[sizeof out.status - 1] = '\0';
+    for (int i = 0; i < out.nparams; ++i)
+        out.std_errors[i] = i < static_cast<int>(status.std_errors.size()) ? status.std_errors[i] : get_float8_nan();
+    out.aic = status.aic;
+    out.bic = status.bic;
+}
+
+template <typename Fitted>
+void set_params(FitOut& out, const Fitted& f, std::initializer_list<double> p) {
+    out.nparams = static_cast<int>(p.size());
+    int i = 0;
+    for (double v : p) out.params[i++] = v;
+    set_status(out, f.status);
 }
 
 FitOut run_fit(const FitState& st, Model model) {
@@ -87,43 +117,50 @@ FitOut run_fit(const FitState& st, Model model) {
         rows.reserve(st.counts.size());
         for (const auto& [k, n] : st.counts) rows.push_back({k.a, k.b, static_cast<double>(n)});
         auto f = cb::fit_gammagamma(rows.data(), rows.size(), poll);
-        out.params[0] = f.params.p;
-        out.params[1] = f.params.q;
-        out.params[2] = f.params.gamma;
-        set_status(out, f.status);
+        set_params(out, f, {f.params.p, f.params.q, f.params.gamma});
         return out;
     }
     std::vector<cb::CountedSummary> rows;
     rows.reserve(st.counts.size());
     for (const auto& [k, n] : st.counts) rows.push_back({k.a, k.b, k.c, static_cast<double>(n)});
-    if (model == Model::bgnbd) {
-        auto f = cb::fit_bgnbd(rows.data(), rows.size(), poll);
-        double p[4] = {f.params.r, f.params.alpha, f.params.a, f.params.b};
-        std::memcpy(out.params, p, sizeof p);
-        set_status(out, f.status);
-    } else {
+    if (model == Model::bgnbd || model == Model::mbgnbd) {
+        auto f = model == Model::bgnbd ? cb::fit_bgnbd(rows.data(), rows.size(), poll)
+                                       : cb::fit_mbgnbd(rows.data(), rows.size(), poll);
+        set_params(out, f, {f.params.r, f.params.alpha, f.params.a, f.params.b});
+    } else if (model == Model::paretonbd) {
         auto f = cb::fit_paretonbd(rows.data(), rows.size(), poll);
-        double p[4] = {f.params.r, f.params.alpha, f.params.s, f.params.beta};
-        std::memcpy(out.params, p, sizeof p);
-        set_status(out, f.status);
+        set_params(out, f, {f.params.r, f.params.alpha, f.params.s, f.params.beta});
+    } else {
+        auto f = cb::fit_bgbb(rows.data(), rows.size(), poll);
+        set_params(out, f, {f.params.alpha, f.params.beta, f.params.gamma, f.params.delta});
     }
     return out;
 }
 
+// The model composite: params, log_likelihood, customers, converged, iterations, status, [unit,]
+// std_errors, aic, bic (sql/btyd/types.sql). Gamma-Gamma has no unit.
 Datum final_common(FunctionCallInfo fcinfo, Model model) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* st = reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
     if (st->counts.empty()) PG_RETURN_NULL();
     const FitOut f = run_fit(*st, model);
-    const int nparams = model == Model::gammagamma ? 3 : 4;
-    Datum values[8];
+    Datum values[16];
+    bool nulls[16] = {false};
     int i = 0;
-    for (; i < nparams; ++i) values[i] = Float8GetDatum(f.params[i]);
+    for (int k = 0; k < f.nparams; ++k) values[i++] = Float8GetDatum(f.params[k]);
     values[i++] = Float8GetDatum(f.log_likelihood);
     values[i++] = Int64GetDatum(f.customers);
     values[i++] = BoolGetDatum(f.converged);
     values[i++] = Int32GetDatum(f.iterations);
-    return pgs::btyd::composite_result(fcinfo, values, i);
+    values[i++] = CStringGetTextDatum(f.status);
+    if (model != Model::gammagamma) {
+        const char* unit = model == Model::bgbb ? "periods" : st->period_days == 1 ? "days" : "weeks";
+        values[i++] = CStringGetTextDatum(unit);
+    }
+    values[i++] = pgs::btyd::float8_array(f.std_errors, f.nparams);
+    values[i++] = Float8GetDatum(f.aic);
+    values[i++] = Float8GetDatum(f.bic);
+    return pgs::btyd::composite_result(fcinfo, values, nulls, i);
 }
 
 Datum combine_common(FunctionCallInfo fcinfo, const char* name) {
@@ -134,6 +171,7 @@ Datum combine_common(FunctionCallInfo fcinfo, const char* name) {
     }
     FitState* st = state_arg(fcinfo, 0, cxt);
     const auto* other = reinterpret_cast<FitState*>(PG_GETARG_POINTER(1));
+    if (other->period_days != 0) set_unit(st, other->period_days);
     for (const auto& [k, n] : other->counts) st->counts[k] += n;
     PG_RETURN_POINTER(st);
 }
@@ -141,7 +179,7 @@ Datum combine_common(FunctionCallInfo fcinfo, const char* name) {
 Datum serialize_common(FunctionCallInfo fcinfo) {
     const auto* st = reinterpret_cast<FitState*>(PG_GETARG_POINTER(0));
     const int64 n = static_cast<int64>(st->counts.size());
-    pgs::ByteWriter w(sizeof(int64) + n * (3 * sizeof(double) + sizeof(int64)));
+    pgs::ByteWriter w(sizeof(int64) + n * (3 * sizeof(double) + sizeof(int64)) + sizeof(double));
     w.put(n);
     for (const auto& [k, c] : st->counts) {
         w.put(k.a);
@@ -149,6 +187,7 @@ Datum serialize_common(FunctionCallInfo fcinfo) {
         w.put(k.c);
         w.put(c);
     }
+    w.put(st->period_days);
     PG_RETURN_BYTEA_P(w.out);
 }
 
@@ -165,24 +204,39 @@ Datum deserialize_common(FunctionCallInfo fcinfo, const char* name) {
         k.c = r.get<double>();
         st->counts[k] += r.get<int64>();
     }
+    st->period_days = r.get<double>();
     PG_RETURN_POINTER(st);
 }
 
-// Transition for (frequency, recency, T): NULL anywhere skips the row; invalid summaries are errors.
-Datum accum_summary(FunctionCallInfo fcinfo, const char* name) {
+// Transition for (frequency, recency, T [, unit]): NULL anywhere skips the row; invalid summaries are
+// errors. Without a unit the summaries are in weeks (rfm_summary's default).
+Datum accum_summary(FunctionCallInfo fcinfo, const char* name, bool periods) {
     MemoryContext cxt = pgs::aggregate_context(fcinfo, name);
     FitState* st = state_arg(fcinfo, 0, cxt);
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) PG_RETURN_POINTER(st);
+    double period_days = 7.0;
+    if (PG_NARGS() > 4) {
+        if (PG_ARGISNULL(4))
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s unit must not be NULL", name),
+                            errhint("Use 'days' or 'weeks', the unit the summaries were built in.")));
+        period_days = pgs::btyd::period_days_arg(fcinfo, 4);
+    }
+    if (st->period_days != period_days) set_unit(st, period_days);
     const double x = PG_GETARG_FLOAT8(1), t_x = PG_GETARG_FLOAT8(2), T = PG_GETARG_FLOAT8(3);
-    cb::check_summary(x, t_x, T);
+    if (periods)
+        cb::check_periods(x, t_x, T);
+    else
+        cb::check_summary(x, t_x, T);
     st->counts[Key{canon(x), canon(t_x), canon(T)}] += 1;
     PG_RETURN_POINTER(st);
 }
 
 }  // namespace
 
-PGS_FUNCTION(pgs_bgnbd_accum) { return accum_summary(fcinfo, "bgnbd_fit"); }
-PGS_FUNCTION(pgs_paretonbd_accum) { return accum_summary(fcinfo, "paretonbd_fit"); }
+PGS_FUNCTION(pgs_bgnbd_accum) { return accum_summary(fcinfo, "bgnbd_fit", false); }
+PGS_FUNCTION(pgs_mbgnbd_accum) { return accum_summary(fcinfo, "mbgnbd_fit", false); }
+PGS_FUNCTION(pgs_paretonbd_accum) { return accum_summary(fcinfo, "paretonbd_fit", false); }
+PGS_FUNCTION(pgs_bgbb_accum) { return accum_summary(fcinfo, "bgbb_fit", true); }
 
 // Transition for (frequency, monetary): rows with frequency 0 carry no spend information and are
 // counted out at the fit (the core skips them), so they are not stored.
@@ -202,9 +256,7 @@ PGS_FUNCTION(pgs_btyd_fit_serialize) { return serialize_common(fcinfo); }
 PGS_FUNCTION(pgs_btyd_fit_deserialize) { return deserialize_common(fcinfo, "BTYD fit"); }
 
 PGS_FUNCTION(pgs_bgnbd_final) { return final_common(fcinfo, Model::bgnbd); }
+PGS_FUNCTION(pgs_mbgnbd_final) { return final_common(fcinfo, Model::mbgnbd); }
 PGS_FUNCTION(pgs_paretonbd_final) { return final_common(fcinfo, Model::paretonbd); }
-PGS_FUNCTION(pgs_gammagamma_final) {
-    if (!PG_ARGISNULL(0) && reinterpret_cast<FitState*>(PG_GETARG_POINTER(0))->counts.empty())
-        PG_RETURN_NULL();
-    return final_common(fcinfo, Model::gammagamma);
-}
+PGS_FUNCTION(pgs_bgbb_final) { return final_common(fcinfo, Model::bgbb); }
+PGS_FUNCTION(pgs_gammagamma_final) { return final_common(fcinfo, Model::gammagamma); }
