@@ -176,10 +176,12 @@ PGS_FUNCTION(pgs_paretonbd_clv) {
 
 // MBG/NBD shares the BG/NBD's Gamma(r, alpha) purchase process, hence its waiting time.
 PGS_FUNCTION(pgs_bgnbd_time_to_next_order) {
-    PG_RETURN_FLOAT8(cb::median_time_to_next_purchase(bgnbd_arg(fcinfo, 0), PGS_F8(1), PGS_F8(2)));
+    PG_RETURN_FLOAT8(cb::finite_or_fail(cb::median_time_to_next_purchase(bgnbd_arg(fcinfo, 0), PGS_F8(1), PGS_F8(2)),
+                                        "the time to the next order"));
 }
 PGS_FUNCTION(pgs_paretonbd_time_to_next_order) {
-    PG_RETURN_FLOAT8(cb::median_time_to_next_purchase(paretonbd_arg(fcinfo, 0), PGS_F8(1), PGS_F8(2)));
+    PG_RETURN_FLOAT8(cb::finite_or_fail(
+        cb::median_time_to_next_purchase(paretonbd_arg(fcinfo, 0), PGS_F8(1), PGS_F8(2)), "the time to the next order"));
 }
 
 PGS_FUNCTION(pgs_bgnbd_next_order_at) {

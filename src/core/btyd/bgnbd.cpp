@@ -306,7 +306,8 @@ double median_time_to_next_purchase(double r, double alpha, double x, double t_x
     const double p[2] = {r, alpha};
     check_parameters(p, 2, "BTYD", "r, alpha");
     check_summary(x, t_x, t_x);
-    return finite_or_fail((alpha + t_x) * std::expm1(std::log(2.0) / (r + x)), "the time to the next order");
+    // +inf when beyond double range (r + x tiny): expected_next_order_at then says 'infinity'.
+    return (alpha + t_x) * std::expm1(std::log(2.0) / (r + x));
 }
 double median_time_to_next_purchase(const BgNbd& m, double x, double t_x) {
     check_model(m);

@@ -116,7 +116,7 @@ double gammagamma_expected_spend(const GammaGamma& m, double x, double mbar);
 // Median time (periods) from the last purchase to the next one, for a customer still active, as
 // predicted at the last purchase: the purchase rate is then Gamma(r + x, alpha + t_x), so the
 // waiting time is Lomax and its median is (alpha + t_x) (2^(1/(r+x)) - 1). Both BG/NBD and
-// Pareto/NBD share this Gamma(r, alpha) purchase process.
+// Pareto/NBD share this Gamma(r, alpha) purchase process. +inf when beyond the double range.
 double median_time_to_next_purchase(double r, double alpha, double x, double t_x);
 // The same with the whole model checked.
 double median_time_to_next_purchase(const BgNbd& m, double x, double t_x);
