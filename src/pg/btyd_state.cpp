@@ -27,7 +27,7 @@ namespace {
 // Header: magic, format version, what the keys are. (x, t_x, T) summaries serve BG/NBD and
 // Pareto/NBD alike; (x, monetary) spends serve Gamma-Gamma.
 constexpr char kMagic[4] = {'P', 'G', 'S', 'F'};
-constexpr uint8 kVersion = 1;
+constexpr uint8 kVersion = 2;  // 2: the time unit after the rows (issue 13)
 enum Kind : uint8 { kSummaries = 1, kSpends = 2 };
 constexpr std::size_t kHeader = 8;
 constexpr std::size_t kRow = 3 * sizeof(double) + sizeof(int64);
@@ -53,7 +53,7 @@ Datum call_fit_function(PGFunction fn, FunctionCallInfo outer, Datum a, bool a_n
 
 // FINALFUNC of the *_fit_state aggregates: header + the serialized count map (0 rows if none).
 Datum state_final(FunctionCallInfo fcinfo, uint8 kind) {
-    std::size_t payload_len = sizeof(int64);
+    std::size_t payload_len = sizeof(int64) + sizeof(double);
     const char* payload = nullptr;
     if (!PG_ARGISNULL(0)) {
         Datum ser = call_fit_function(pgs_btyd_fit_serialize, fcinfo, PG_GETARG_DATUM(0), false, 0, true);
@@ -71,6 +71,7 @@ Datum state_final(FunctionCallInfo fcinfo, uint8 kind) {
         std::memcpy(w.cursor, payload, payload_len);
     } else {
         w.put(int64{0});
+        w.put(0.0);  // no unit yet
     }
     PG_RETURN_BYTEA_P(w.out);
 }
@@ -97,9 +98,14 @@ int64 check_state(const bytea* in, uint8 kind, const char* fname) {
                                 "and gammagamma_fit_state into gammagamma_fit_merge.")));
     int64 n;
     std::memcpy(&n, p + kHeader, sizeof n);
-    const std::size_t rows_len = len - kHeader - sizeof(int64);
+    // The count map's rows, then the summaries' period length in days (btyd_fit.cpp: 0, 1 or 7).
+    if (len < kHeader + sizeof(int64) + sizeof(double)) bad_state(fname, "its length does not match its row count");
+    const std::size_t rows_len = len - kHeader - sizeof(int64) - sizeof(double);
     if (n < 0 || rows_len % kRow != 0 || static_cast<std::size_t>(n) != rows_len / kRow)
         bad_state(fname, "its length does not match its row count");
+    double period_days;
+    std::memcpy(&period_days, p + len - sizeof(double), sizeof period_days);
+    if (!(period_days == 0 || period_days == 1 || period_days == 7)) bad_state(fname, "unknown time unit");
     const char* row = p + kHeader + sizeof(int64);
     for (int64 i = 0; i < n; ++i, row += kRow) {
         double k[3];

@@ -140,6 +140,10 @@ double bgbb_customer_loglik(const BgBb& m, double x, double t_x, double n) {
 
 Fitted<BgBb> fit_bgbb(const CountedSummary* data, std::size_t n, const Poll& poll) {
     std::vector<CountedSummary> rows(data, data + n);
+    // Sorted by the whole key, so the fit does not depend on the rows' order (parallel == serial).
+    std::sort(rows.begin(), rows.end(), [](const CountedSummary& a, const CountedSummary& b) {
+        return a.x != b.x ? a.x < b.x : a.t_x != b.t_x ? a.t_x < b.t_x : a.T < b.T;
+    });
     double customers = 0;
     for (const auto& r : rows) customers += r.count;
     if (!(customers > 0))
