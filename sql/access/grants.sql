@@ -32,7 +32,7 @@ DECLARE
   reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows'];
   -- the per-source fact queries compute_facts inlines (read-only, SECURITY INVOKER)
   reader_helpers name[] := ARRAY['_get', '_check_schedule', 'order_facts', 'contact_facts', 'event_facts',
-    'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts'];
+    'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts', 'holdout_customers', 'holdout_check'];
   grantee text;
 BEGIN
   FOR r IN

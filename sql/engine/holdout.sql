@@ -1,6 +1,6 @@
--- BTYD calibration vs holdout on the mapped orders source (docs/predictive.md#holdout): what every
--- BTYD paper shows before trusting a model. Purchases are counted as rfm_summary counts them
--- (days with a valid, non-negative order, in the session time zone), in weeks.
+-- BTYD calibration vs holdout on the mapped orders source (docs/predictive.md#calibration-vs-holdout):
+-- what every BTYD paper shows before trusting a model. Purchases are segments.purchases (the one
+-- definition), counted as rfm_summary counts them (purchase days in the session time zone), in weeks.
 
 -- One row per customer whose first purchase is on or before calibration_end: the calibration
 -- summary and the purchase days in (calibration_end, holdout_end].
@@ -12,13 +12,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
          @extschema@.rfm_summary(so.ordered_at, so.amount, calibration_end, 'weeks')
            FILTER (WHERE so.ordered_at::date <= calibration_end::date),
          count(DISTINCT so.ordered_at::date) FILTER (WHERE so.ordered_at::date > calibration_end::date)
-  FROM segments.source_orders so
-  WHERE so.customer_id IS NOT NULL AND coalesce(so.valid, false) AND coalesce(so.amount, 0) >= 0
-    AND so.ordered_at::date <= holdout_end::date
+  FROM segments.purchases so
+  WHERE so.ordered_at::date <= holdout_end::date
   GROUP BY so.customer_id
   HAVING min(so.ordered_at::date) <= calibration_end::date
 $$;
-REVOKE ALL ON FUNCTION segments_internal.holdout_customers(timestamptz, timestamptz) FROM PUBLIC;
 COMMENT ON FUNCTION segments_internal.holdout_customers(timestamptz, timestamptz) IS
   'Internal: calibration summary (weeks) and holdout purchase days of each customer of the calibration cohort';
 
@@ -37,7 +35,6 @@ BEGIN
       USING ERRCODE = '22023', HINT = 'Use ''bgnbd'', ''mbgnbd'' or ''paretonbd''.';
   END IF;
 END $$;
-REVOKE ALL ON FUNCTION segments_internal.holdout_check(timestamptz, timestamptz, text) FROM PUBLIC;
 COMMENT ON FUNCTION segments_internal.holdout_check(timestamptz, timestamptz, text) IS
   'Internal: argument checks shared by model_holdout and model_tracking';
 
@@ -99,9 +96,8 @@ BEGIN
   -- Repeat purchase days of the cohort, each after its customer's first day.
   d AS (
     SELECT DISTINCT so.customer_id, so.ordered_at::date AS day
-    FROM segments.source_orders so JOIN c USING (customer_id)
-    WHERE coalesce(so.valid, false) AND coalesce(so.amount, 0) >= 0
-      AND so.ordered_at::date > c.first_day AND so.ordered_at::date <= holdout_end::date),
+    FROM segments.purchases so JOIN c USING (customer_id)
+    WHERE so.ordered_at::date > c.first_day AND so.ordered_at::date <= holdout_end::date),
   w AS (
     SELECT k::int AS k, least(m.start + 7 * k::int, holdout_end::date) AS e
     FROM m, generate_series(1, ceil((holdout_end::date - m.start) / 7.0)::int) k),

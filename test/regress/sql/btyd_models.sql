@@ -266,5 +266,12 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.model_holdout('1997-09-30', '1998-06-30', 'bgbb')$q$),
   ($q$SELECT * FROM segments.model_holdout('1997-09-30', '1998-06-30', 'bgnbd', 0)$q$)
 ) t(q);
+-- A reader may run them (on data it can read).
+GRANT USAGE ON SCHEMA btyd_holdout TO segments_reader;
+GRANT SELECT ON btyd_holdout.orders TO segments_reader;
+SET ROLE segments_reader;
+SELECT calibration_frequency, actual_purchases FROM segments.model_holdout('1997-09-30', '1998-06-30') WHERE calibration_frequency = 'total';
+SELECT max(week) AS weeks FROM segments.model_tracking('1997-09-30', '1998-06-30');
+RESET ROLE;
 SELECT segments.unmap_source('orders');
 DROP SCHEMA btyd_holdout CASCADE;
