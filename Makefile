@@ -4,7 +4,7 @@ EXTENSION = pg_segments
 EXTVERSION = 0.2
 MODULE_big = pg_segments
 
-SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp src/pg/*.cpp src/worker/*.cpp))
+SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp src/core/*/*.cpp src/pg/*.cpp src/worker/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
@@ -39,7 +39,10 @@ $(OBJS): $(wildcard src/*/*.h src/core/*/*.h)
 check-core-isolation:
 	@! grep -rnE '#include\s*[<"](postgres|fmgr|utils/|catalog/|executor/|access/|nodes/)' src/core \
 	  || { echo "src/core must not include PostgreSQL headers"; exit 1; }
-all: check-core-isolation
+# Each install-script file uses only what the files listed before it in sql/order.txt define.
+check-order:
+	@python3 scripts/check-order sql/order.txt
+all: check-core-isolation check-order
 
 test:
 	bash test/run
@@ -48,4 +51,4 @@ demo:
 bench:
 	bash bench/run
 
-.PHONY: check-core-isolation test demo bench
+.PHONY: check-core-isolation check-order test demo bench

@@ -25,8 +25,9 @@ DO $$
 DECLARE
   r record;
   admin_routines name[] := ARRAY['map_source', 'unmap_source', 'restore_sources', 'refresh_facts', 'track_changes',
-    'install_pack', 'uninstall_pack', 'start_run', 'execute_run', 'fail_run', 'recover_runs', 'prune_runs',
-    'refresh_due'];
+    'install_pack', 'uninstall_pack', 'recover_runs', 'prune_runs', 'refresh_due'];
+  -- the refresh-due policy, which CALL segments.refresh_due() runs as its caller
+  admin_internal_routines name[] := ARRAY['_next_due_run', '_run_due'];
   editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
     'deactivate_segment', 'refresh', 'refresh_now', 'refresh_all', 'wake_worker'];
   reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows'];
@@ -62,6 +63,7 @@ BEGIN
   LOOP
     grantee := CASE
       WHEN r.nspname = 'segments' AND r.proname = ANY (admin_routines) THEN 'segments_admin'
+      WHEN r.nspname = 'segments_internal' AND r.proname = ANY (admin_internal_routines) THEN 'segments_admin'
       WHEN r.nspname = 'segments' AND r.proname = ANY (editor_routines) THEN 'segments_editor'
       WHEN r.nspname = 'segments' AND r.proname = ANY (reader_c_routines) THEN 'segments_reader, segments_editor'
       WHEN r.prosecdef OR r.lanname NOT IN ('sql', 'plpgsql') THEN NULL

@@ -1,21 +1,21 @@
--- Segment engine: the segment catalog's management functions (docs/segments.md).
--- The tables, row-level security and grants are in engine/schema.sql.
+-- Segment engine: the segment catalog's management functions (docs/segments.md). The tables,
+-- row-level security and grants are in engine/schema.sql; building a segment is a refresh
+-- (engine/refresh.sql, listed before this file).
 
--- The segment row, by name, with a clear error when there is none (or it is not yours).
-CREATE OR REPLACE FUNCTION segments_internal._get(name text) RETURNS segments.segments
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s segments.segments;
+-- Creating a segment where nothing will refresh it on schedule works, but says so (pg_cron's and
+-- TimescaleDB's users' top complaint is jobs that silently never run). Not for
+-- pg_segments.scheduler_enabled = off: switching the worker off is deliberate and visible.
+CREATE OR REPLACE FUNCTION segments_internal._warn_unscheduled(name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  SELECT * INTO s FROM segments.segments g WHERE g.name = _get.name;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'segment "%" does not exist', name USING ERRCODE = '42704',
-      HINT = 'SELECT name FROM segments.segments lists the segments you can see.';
+  IF NOT segments.worker_preloaded() THEN
+    RAISE WARNING 'segment "%" will not refresh automatically: pg_segments is not in shared_preload_libraries', name
+      USING HINT = 'Add pg_segments to shared_preload_libraries and restart the server, or refresh from cron with CALL segments.refresh_due().';
+  ELSIF segments_internal._setting('pg_segments.scheduler_enabled')::boolean AND NOT segments.worker_serves() THEN
+    RAISE WARNING 'segment "%" will not refresh automatically: pg_segments.databases does not list database "%"', name, current_database()
+      USING HINT = 'Add the database to pg_segments.databases and reload the configuration, or refresh from cron with CALL segments.refresh_due().';
   END IF;
-  RETURN s;
 END $$;
-
-CREATE OR REPLACE FUNCTION segments_internal._rule_relation(id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT format('segment_rules.%I', 's_' || id) $$;
 
 -- The query a segment's rule materializes (a customer_id text column), from a validated fragment.
 CREATE OR REPLACE FUNCTION segments_internal._membership_sql(rule text, query text) RETURNS text
@@ -30,46 +30,6 @@ BEGIN
                   segments_internal._check_fragment(rule, 'rule'));
   END IF;
   RETURN format(E'SELECT * FROM (\n%s\n) AS q', segments_internal._check_fragment(query, 'query'));
-END $$;
-
--- Who may do what (docs/security.md): 'create' needs segments_editor; 'edit' a segment needs
--- segments_editor and the privileges of its owner, or segments_admin; 'admin' needs segments_admin.
--- The engine's SECURITY DEFINER functions call this first with the role that called them.
-CREATE OR REPLACE FUNCTION segments_internal._authorize(caller regrole, action text, owner regrole DEFAULT NULL, what text DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF pg_has_role(caller, 'segments_admin', 'USAGE') THEN
-    RETURN;
-  END IF;
-  IF action = 'admin' THEN
-    RAISE EXCEPTION 'permission denied to %: it needs role segments_admin', coalesce(what, 'do this')
-      USING ERRCODE = '42501', HINT = format('A superuser can run: GRANT segments_admin TO %s;', caller);
-  END IF;
-  IF NOT pg_has_role(caller, 'segments_editor', 'USAGE') THEN
-    RAISE EXCEPTION 'permission denied to %: it needs role segments_editor', coalesce(what, 'change segments')
-      USING ERRCODE = '42501', HINT = format('A superuser can run: GRANT segments_editor TO %s;', caller);
-  END IF;
-  IF action = 'edit' AND NOT pg_has_role(caller, owner, 'USAGE') THEN
-    RAISE EXCEPTION 'permission denied to %: the segment belongs to %', coalesce(what, 'change this segment'), owner
-      USING ERRCODE = '42501',
-      HINT = format('Editors change only their own segments. Ask %s, or a member of segments_admin.', owner);
-  END IF;
-END $$;
-
--- The segment row by name for a caller, inside the engine (which reads past row-level security):
--- 42704 when there is none or the caller may not see it, 42501 when the caller may see but not change it.
-CREATE OR REPLACE FUNCTION segments_internal._segment_for(caller regrole, name text, what text) RETURNS segments.segments
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s segments.segments;
-BEGIN
-  SELECT * INTO s FROM segments.segments g WHERE g.name = _segment_for.name;
-  IF NOT FOUND OR NOT (pg_has_role(caller, 'segments_reader', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE')) THEN
-    RAISE EXCEPTION 'segment "%" does not exist', name USING ERRCODE = '42704',
-      HINT = 'SELECT name FROM segments.segments lists the segments you can see.';
-  END IF;
-  PERFORM segments_internal._authorize(caller, 'edit', s.owner, format('%s segment "%s"', what, s.name));
-  RETURN s;
 END $$;
 
 -- Checks the rule or query as the segment owner (syntax, columns, boolean, privileges) and
@@ -117,7 +77,7 @@ BEGIN
   EXECUTE format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', rel, body);
   EXECUTE format('ALTER MATERIALIZED VIEW %s OWNER TO %I', rel, owner::text);
   EXECUTE format('COMMENT ON MATERIALIZED VIEW %s IS %L', rel,
-                 format('pg_segments: rule of segment %s (internal; read segment_members or segments.members)', id));
+                 format('pg_segments: rule of segment %s (internal; read segment_members or segments.members)', id));  -- check-order: prose
 END $$;
 
 -- The personal columns of segments.customers: readable only with role segments_pii.
@@ -285,8 +245,9 @@ BEGIN
   RETURNING s.id INTO new_id;
   PERFORM segments_internal._build_rule_relation(new_id, rule, query, caller);
   PERFORM segments_internal._build_member_view(new_id);
+  PERFORM segments_internal._warn_unscheduled(name);
   IF coalesce(build, true) THEN
-    PERFORM segments_internal._refresh(new_id, 'create', true);
+    PERFORM segments_internal._refresh(new_id, 'create');
   END IF;
   RETURN new_id;
 END $$;
@@ -343,7 +304,7 @@ BEGIN
     PERFORM segments_internal._build_member_view(s.id, s.name);
   END IF;
   IF coalesce(build, true) AND (rule IS NOT NULL OR query IS NOT NULL) THEN
-    PERFORM segments_internal._refresh(s.id, 'manual', true);
+    PERFORM segments_internal._refresh(s.id, 'manual');
   END IF;
 END $$;
 

@@ -2,13 +2,10 @@
 -- segments.customers is materialized by segments.refresh_facts() from segments.compute_facts(as_of)
 -- (sql/engine/facts/: one per-customer query per source, joined by column name).
 
--- A setting of this extension, with a default when unset (loads the library so its settings exist).
-CREATE OR REPLACE FUNCTION segments_internal._setting(name text, fallback text) RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  PERFORM @extschema@.value_band(1::numeric, 1::numeric);  -- loads the library: defines the settings
-  RETURN coalesce(nullif(current_setting(name, true), ''), fallback);
-END $$;
+-- A pg_segments.* setting, as text. A C function: calling it loads the library, which defines every
+-- setting with its default (src/pg/settings.cpp), so the engine never repeats a default.
+CREATE OR REPLACE FUNCTION segments_internal._setting(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgs_setting' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- Materializes the facts: one statement that deletes customers gone from the sources and upserts
 -- the rest, so readers keep reading the previous facts until commit. Runs as the extension owner
@@ -153,7 +150,7 @@ END $$;
 -- are refreshed, as of now(), before a segment refresh.
 CREATE OR REPLACE FUNCTION segments_internal._ensure_facts() RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE max_age interval := segments_internal._setting('pg_segments.facts_max_age', '10min')::interval;
+DECLARE max_age interval := segments_internal._setting('pg_segments.facts_max_age')::interval;
         last timestamptz;
 BEGIN
   IF max_age < interval '0' THEN

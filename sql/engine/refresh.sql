@@ -1,4 +1,4 @@
--- Segment engine, part 4: refresh as a diff, runs, and what the background worker calls
+-- Segment engine: refresh as a diff, runs, the refresh-due policy and the refresh entry points
 -- (docs/segments.md#refresh).
 --
 -- A refresh, in one transaction: lock the segment row (refreshes of one segment never interleave),
@@ -7,6 +7,10 @@
 -- insert joiners, append both to segments.changes, add a history row. Readers keep seeing the old
 -- membership until commit. The change-log lock is held from the first change id to commit, so ids
 -- become visible in increasing order and a consumer reading "id > last seen" never misses one.
+
+-- The materialized view holding a segment's rule result.
+CREATE OR REPLACE FUNCTION segments_internal._rule_relation(id bigint) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT format('segment_rules.%I', 's_' || id) $$;
 
 -- Next scheduled time: the interval added in the segment's time zone (so "1 day" keeps the wall
 -- clock across daylight-saving changes), from the previous schedule while that is not overdue.
@@ -31,25 +35,31 @@ BEGIN
   RETURN ((now_ AT TIME ZONE zone) + every) AT TIME ZONE zone;
 END $$;
 
-CREATE OR REPLACE FUNCTION segments.start_run(segment_id bigint, trigger text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- The time limit of a due refresh (src/pg/deadline.cpp): _deadline(ms) arms it, _deadline(0)
+-- disarms it; both return whether the deadline armed before was reached.
+CREATE OR REPLACE FUNCTION segments_internal._deadline(ms int) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'pgs_deadline' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+-- Run bookkeeping. A run is started (and, for a due refresh, committed) before it is executed, so
+-- segments.runs shows it as running and due_segments() leaves its segment alone meanwhile.
+-- Called inside the engine only (SECURITY DEFINER callers, or the worker).
+CREATE OR REPLACE FUNCTION segments_internal._start_run(segment_id bigint, trigger text) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE run bigint;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM segments.segments s WHERE s.id = start_run.segment_id) THEN
+  IF NOT EXISTS (SELECT 1 FROM segments.segments s WHERE s.id = _start_run.segment_id) THEN
     RAISE EXCEPTION 'segment % does not exist', segment_id USING ERRCODE = '42704';
   END IF;
   IF trigger IS NULL OR trigger NOT IN ('worker', 'manual', 'refresh_now', 'create', 'cron') THEN
     RAISE EXCEPTION 'unknown run trigger "%"', trigger USING ERRCODE = '22023',
       HINT = 'Triggers: worker, manual, refresh_now, create, cron.';
   END IF;
-  INSERT INTO segments.runs AS r (segment_id, trigger) VALUES (start_run.segment_id, start_run.trigger)
+  INSERT INTO segments.runs AS r (segment_id, trigger) VALUES (_start_run.segment_id, _start_run.trigger)
   RETURNING r.id INTO run;
   UPDATE segments.segments s SET refresh_requested_at = NULL
-  WHERE s.id = start_run.segment_id AND s.refresh_requested_at IS NOT NULL;
+  WHERE s.id = _start_run.segment_id AND s.refresh_requested_at IS NOT NULL;
   RETURN run;
 END $$;
-COMMENT ON FUNCTION segments.start_run(bigint, text) IS
-  'Records a running refresh of a segment (trigger: worker, manual, refresh_now, create, cron); returns the run id';
 
 -- The refresh itself. wait => false: when another refresh of the segment holds it, the run is
 -- recorded as skipped instead of waiting. Raises on failure (the caller's transaction rolls back).
@@ -66,7 +76,7 @@ BEGIN
   END IF;
   IF r.status <> 'running' THEN
     RAISE EXCEPTION 'run % is % (not running)', run_id, r.status USING ERRCODE = '55000',
-      HINT = 'Start a new run with segments.start_run().';
+      HINT = 'Refresh the segment again: segments.refresh(name).';
   END IF;
   IF wait THEN
     SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE;
@@ -147,20 +157,12 @@ BEGIN
   RETURN r;
 END $$;
 
-CREATE OR REPLACE FUNCTION segments.execute_run(run_id bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  PERFORM segments_internal._execute(run_id, true);
-END $$;
-COMMENT ON FUNCTION segments.execute_run(bigint) IS
-  'Performs a started run: facts if stale, then the segment as a diff; raises on failure (membership unchanged)';
-
-CREATE OR REPLACE FUNCTION segments.fail_run(run_id bigint, sqlstate text, message text) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+CREATE OR REPLACE FUNCTION segments_internal._fail_run(run_id bigint, sqlstate text, message text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE seg bigint;
 BEGIN
   UPDATE segments.runs r SET status = 'failed', finished_at = clock_timestamp(),
-    sqlstate = fail_run.sqlstate, message = fail_run.message
+    sqlstate = _fail_run.sqlstate, message = _fail_run.message
   WHERE r.id = run_id RETURNING r.segment_id INTO seg;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'run % does not exist', run_id USING ERRCODE = '42704';
@@ -168,14 +170,12 @@ BEGIN
   -- Retry after 1, 2, 4, ... minutes, at most 6 hours, never later than the normal schedule.
   UPDATE segments.segments s SET
     status = CASE WHEN s.status = 'inactive' THEN 'inactive' ELSE 'failed' END,
-    last_error = fail_run.message, last_error_sqlstate = fail_run.sqlstate, last_error_at = now(),
+    last_error = _fail_run.message, last_error_sqlstate = _fail_run.sqlstate, last_error_at = now(),
     consecutive_failures = s.consecutive_failures + 1,
     next_refresh_at = now() + least(interval '1 minute' * power(2, least(s.consecutive_failures, 20)),
                                     interval '6 hours', s.refresh_interval)
   WHERE s.id = seg;
 END $$;
-COMMENT ON FUNCTION segments.fail_run(bigint, text, text) IS
-  'Marks a run failed with its error; the segment becomes failed and is retried with a growing back-off';
 
 CREATE OR REPLACE FUNCTION segments.recover_runs() RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -205,7 +205,7 @@ COMMENT ON FUNCTION segments.due_segments() IS
 
 CREATE OR REPLACE FUNCTION segments.prune_runs() RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE keep interval := segments_internal._setting('pg_segments.run_retention', '30 days')::interval; n int;
+DECLARE keep interval := segments_internal._setting('pg_segments.run_retention')::interval; n int;
 BEGIN
   DELETE FROM segments.runs r WHERE r.status <> 'running' AND r.finished_at < now() - keep;
   GET DIAGNOSTICS n = ROW_COUNT;
@@ -214,29 +214,89 @@ END $$;
 COMMENT ON FUNCTION segments.prune_runs() IS
   'Deletes finished runs older than pg_segments.run_retention; returns how many';
 
--- One refresh in the caller's transaction: run bookkeeping, and on failure (when catch) the run and
--- segment are marked failed while the membership stays the last good one.
-CREATE OR REPLACE FUNCTION segments_internal._refresh(id bigint, trigger text, catch boolean, wait boolean DEFAULT true)
+-- Executes a started run and records a failure: the run and the segment are marked failed (with
+-- back-off) while the membership stays the last good one. timeout_ms > 0 bounds the refresh
+-- (segments_internal._deadline); a cancel by the user or a shutdown is not caught.
+CREATE OR REPLACE FUNCTION segments_internal._execute_recorded(run_id bigint, wait boolean, timeout_ms int)
 RETURNS segments.runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE run bigint := segments.start_run(id, trigger); r segments.runs; st text; msg text;
+DECLARE r segments.runs; st text; msg text; timed_out boolean;
 BEGIN
-  IF NOT catch THEN
-    RETURN segments_internal._execute(run, wait);
-  END IF;
   BEGIN
-    r := segments_internal._execute(run, wait);
+    PERFORM segments_internal._deadline(timeout_ms);
+    r := segments_internal._execute(run_id, wait);
+    PERFORM segments_internal._deadline(0);
+    RETURN r;
   EXCEPTION WHEN query_canceled OR admin_shutdown THEN
-    RAISE;
+    timed_out := segments_internal._deadline(0);
+    IF NOT timed_out THEN
+      RAISE;
+    END IF;
+    st := '57014';
+    msg := format('canceling statement due to statement timeout: the refresh ran longer than %s ms (pg_segments.refresh_timeout)',
+                  timeout_ms);
   WHEN OTHERS THEN
+    PERFORM segments_internal._deadline(0);
+    IF NOT EXISTS (SELECT 1 FROM segments.runs x WHERE x.id = run_id AND x.status = 'running') THEN
+      RAISE;  -- no such run, or one already finished: nothing to record
+    END IF;
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-    PERFORM segments.fail_run(run, st, msg);
-    RAISE WARNING 'segment % failed to refresh: % (SQLSTATE %)', (SELECT s.name FROM segments.segments s WHERE s.id = _refresh.id), msg, st
-      USING HINT = 'Its last good membership is kept; see segments.segments.last_error and segments.runs.';
-    SELECT * INTO r FROM segments.runs x WHERE x.id = run;
   END;
+  PERFORM segments_internal._fail_run(run_id, st, msg);
+  SELECT * INTO r FROM segments.runs x WHERE x.id = run_id;
+  RAISE WARNING 'segment % failed to refresh: % (SQLSTATE %)',
+    (SELECT s.name FROM segments.segments s WHERE s.id = r.segment_id), msg, st
+    USING HINT = 'Its last good membership is kept; see segments.segments.last_error and segments.runs.';
   RETURN r;
 END $$;
+
+-- One refresh in the caller's transaction (create, alter, refresh, refresh_all).
+CREATE OR REPLACE FUNCTION segments_internal._refresh(id bigint, trigger text, wait boolean DEFAULT true)
+RETURNS segments.runs
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  SELECT segments_internal._execute_recorded(segments_internal._start_run(id, trigger), wait, 0)
+$$;
+
+-- The refresh-due policy: the one place that decides what a due refresh is. CALL refresh_due()
+-- (cron) and the background worker (src/worker/scheduler.cpp) both run a pass as
+--   recover_runs(); then until _next_due_run returns nothing: _next_due_run(...) in one
+--   transaction, _run_due(run) in the next; prune_runs()
+-- * due: see due_segments(): refresh_now requests first, then the most overdue schedule; never a
+--   segment with a run in progress, nor one whose row another session has locked (skipped, not
+--   waited for: it is due again next pass);
+-- * a pass takes each scheduled segment once (one with an interval shorter than its refresh cannot
+--   keep a pass going), but a refresh_now request made during the pass is served next, so
+--   nobody needs to stop a pass early when woken;
+-- * trigger: refresh_now when requested, else the caller's (cron or worker);
+-- * a due refresh is bounded by pg_segments.refresh_timeout; a failure or timeout is recorded
+--   (back-off, last good membership kept) and the pass goes on with the next segment.
+-- Both act on every segment: granted to segments_admin only (access/grants.sql).
+CREATE OR REPLACE FUNCTION segments_internal._next_due_run(caller text, pass_started timestamptz)
+RETURNS SETOF segments.runs
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE sid bigint; requested boolean; run bigint;
+BEGIN
+  IF caller IS NULL OR caller NOT IN ('cron', 'worker') THEN
+    RAISE EXCEPTION 'unknown caller "%" of the refresh-due policy', caller USING ERRCODE = '22023',
+      HINT = 'cron (CALL segments.refresh_due()) or worker.';
+  END IF;
+  FOR sid IN SELECT d FROM segments.due_segments() d LOOP
+    SELECT s.refresh_requested_at IS NOT NULL INTO requested
+    FROM segments.segments s WHERE s.id = sid FOR NO KEY UPDATE SKIP LOCKED;
+    CONTINUE WHEN NOT FOUND;
+    CONTINUE WHEN NOT requested AND EXISTS (
+      SELECT 1 FROM segments.runs r WHERE r.segment_id = sid AND r.started_at >= pass_started);
+    run := segments_internal._start_run(sid, CASE WHEN requested THEN 'refresh_now' ELSE caller END);
+    RETURN QUERY SELECT * FROM segments.runs r WHERE r.id = run;
+    RETURN;
+  END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION segments_internal._run_due(run_id bigint) RETURNS segments.runs
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT segments_internal._execute_recorded(run_id, true,
+           (extract(epoch FROM segments_internal._setting('pg_segments.refresh_timeout')::interval) * 1000)::int)
+$$;
 
 CREATE OR REPLACE FUNCTION segments.refresh(name text, wait boolean DEFAULT true) RETURNS segments.runs
 AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
@@ -246,7 +306,7 @@ COMMENT ON FUNCTION segments.refresh(text, boolean) IS
 CREATE OR REPLACE FUNCTION segments_internal.refresh(caller regrole, name text, wait boolean) RETURNS segments.runs
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  RETURN segments_internal._refresh((segments_internal._segment_for(caller, name, 'refresh')).id, 'manual', true,
+  RETURN segments_internal._refresh((segments_internal._segment_for(caller, name, 'refresh')).id, 'manual',
                                     coalesce(wait, true));
 END $$;
 
@@ -264,36 +324,30 @@ BEGIN
              WHERE s.status <> 'inactive'
                AND (pg_has_role(caller, 'segments_admin', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE'))
              ORDER BY s.id LOOP
-    RETURN NEXT segments_internal._refresh(sid, 'manual', true);
+    RETURN NEXT segments_internal._refresh(sid, 'manual');
   END LOOP;
 END $$;
 
--- For pg_cron or an external cron job: every due segment in its own transaction.
+-- For pg_cron or an external cron job: one pass of the refresh-due policy, each segment in its own
+-- transaction. A procedure (it commits), so it runs as the caller: segments_admin.
 CREATE OR REPLACE PROCEDURE segments.refresh_due()
 LANGUAGE plpgsql AS $$
-DECLARE ids bigint[]; sid bigint; run bigint; st text; msg text;
+DECLARE started timestamptz := clock_timestamp(); run bigint;
 BEGIN
   PERFORM segments.recover_runs();
   COMMIT;
-  ids := ARRAY(SELECT segments.due_segments());
-  FOREACH sid IN ARRAY ids LOOP
-    run := segments.start_run(sid, 'cron');
+  LOOP
+    SELECT r.id INTO run FROM segments_internal._next_due_run('cron', started) r;
+    EXIT WHEN run IS NULL;
     COMMIT;
-    BEGIN
-      PERFORM segments.execute_run(run);
-    EXCEPTION WHEN query_canceled OR admin_shutdown THEN
-      RAISE;
-    WHEN OTHERS THEN
-      GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-      PERFORM segments.fail_run(run, st, msg);
-    END;
+    PERFORM segments_internal._run_due(run);
     COMMIT;
   END LOOP;
   PERFORM segments.prune_runs();
   COMMIT;
 END $$;
 COMMENT ON PROCEDURE segments.refresh_due() IS
-  'CALL from cron: refreshes each due segment in its own transaction (failures recorded, others go on)';
+  'CALL from cron: refreshes each due segment in its own transaction, like the background worker (failures recorded, others go on)';
 
 CREATE OR REPLACE FUNCTION segments.refresh_now(name text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
@@ -302,17 +356,10 @@ COMMENT ON FUNCTION segments.refresh_now(text) IS
 
 CREATE OR REPLACE FUNCTION segments_internal.refresh_now(caller regrole, name text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s segments.segments := segments_internal._segment_for(caller, name, 'refresh'); woke boolean := false;
+DECLARE s segments.segments := segments_internal._segment_for(caller, name, 'refresh'); woke boolean;
 BEGIN
   UPDATE segments.segments g SET refresh_requested_at = now() WHERE g.id = s.id;
-  IF to_regprocedure('segments.wake_worker()') IS NOT NULL THEN
-    BEGIN
-      EXECUTE 'SELECT segments.wake_worker()' INTO woke;
-      woke := coalesce(woke, true);
-    EXCEPTION WHEN OTHERS THEN
-      woke := false;
-    END;
-  END IF;
+  woke := segments.wake_worker();
   IF NOT woke THEN
     RAISE NOTICE 'refresh of "%" requested; no background worker answered', name
       USING HINT = 'It runs at the next CALL segments.refresh_due(), or call segments.refresh(name) now.';

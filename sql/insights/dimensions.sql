@@ -11,7 +11,7 @@ CREATE OR REPLACE VIEW segments.dimensions(dimension, kind, labels, description)
    'Latest email open and click (segments.customers) against the facts'' as-of time: see segments.email_engagement_level'),
   ('rfm_group', 'query', ARRAY['champions', 'loyal', 'potential_loyalists', 'new_customers', 'promising',
      'need_attention', 'about_to_sleep', 'cant_lose', 'at_risk', 'hibernating', 'no_orders'],
-   'Named RFM group from segments.rfm() (default quintiles); no_orders without a valid order'),
+   'Named RFM group from segments.rfm() (default quintiles); no_orders without a valid order'),  -- check-order: prose
   ('segment', 'query', NULL::text[],
    'Segment membership (segments.members); a customer in several segments counts in each, one in none is left out');
 COMMENT ON VIEW segments.dimensions IS

@@ -69,7 +69,7 @@ DECLARE
   created int := 0;
   packs text;
   -- Without the background worker, the engine warns once per new segment; a pack says it once.
-  unscheduled boolean := false;
+  unscheduled boolean;
   saved_level text := current_setting('client_min_messages');
 BEGIN
   IF pack IS NULL OR NOT EXISTS (SELECT 1 FROM segments.pack_segments p WHERE p.pack = install_pack.pack) THEN
@@ -85,9 +85,7 @@ BEGIN
   END IF;
   PERFORM segments_internal._check_schedule(refresh_interval, NULL);
 
-  IF to_regprocedure('segments.worker_preloaded()') IS NOT NULL THEN
-    EXECUTE 'SELECT NOT segments.worker_preloaded()' INTO unscheduled;
-  END IF;
+  unscheduled := NOT segments.worker_preloaded();
 
   FOR d IN SELECT p.* FROM segments.pack_segments p WHERE p.pack = install_pack.pack ORDER BY p.position LOOP
     segment := d.name;

@@ -1,8 +1,7 @@
--- ============================================================================================
--- Background worker (docs/worker.md): wake-ups, status, and whether scheduled refresh works here.
--- The launcher and schedulers themselves are C (src/worker/); they call the engine's
--- recover_runs / due_segments / start_run / execute_run / fail_run / prune_runs.
--- ============================================================================================
+-- Background worker (docs/worker.md): what the engine and users can ask it, all C functions over
+-- its shared memory (src/worker/functions.cpp): wake it, whether it runs here, its status. Listed
+-- before the engine, which uses them, and using nothing of the engine. The launcher and the
+-- schedulers themselves (src/worker/) run the engine's refresh-due policy (engine/refresh.sql).
 
 CREATE OR REPLACE FUNCTION segments.wake_worker() RETURNS boolean
     AS 'MODULE_PATHNAME', 'pgs_wake_worker' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
@@ -48,21 +47,3 @@ COMMENT ON COLUMN segments.worker_status.runs_failed IS 'refreshes that failed s
 COMMENT ON COLUMN segments.worker_status.last_error IS 'last error the scheduler met (which call, segment id, SQLSTATE, message); shown to members of pg_read_all_stats only';
 COMMENT ON COLUMN segments.worker_status.last_error_at IS 'when last_error happened';
 COMMENT ON COLUMN segments.worker_status.refreshing_segment IS 'id of the segment being refreshed now (state refreshing)';
-
--- Creating a segment where nothing will refresh it on schedule works, but says so (pg_cron's and
--- TimescaleDB's users' top complaint is jobs that silently never run). Not for
--- pg_segments.scheduler_enabled = off: switching the worker off is deliberate and visible.
-CREATE OR REPLACE FUNCTION segments_internal._warn_unscheduled() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF NOT segments.worker_preloaded() THEN
-    RAISE WARNING 'segment "%" will not refresh automatically: pg_segments is not in shared_preload_libraries', NEW.name
-      USING HINT = 'Add pg_segments to shared_preload_libraries and restart the server, or refresh from cron with CALL segments.refresh_due().';
-  ELSIF current_setting('pg_segments.scheduler_enabled')::boolean AND NOT segments.worker_serves() THEN
-    RAISE WARNING 'segment "%" will not refresh automatically: pg_segments.databases does not list database "%"', NEW.name, current_database()
-      USING HINT = 'Add the database to pg_segments.databases and reload the configuration, or refresh from cron with CALL segments.refresh_due().';
-  END IF;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE TRIGGER warn_unscheduled AFTER INSERT ON segments.segments
-  FOR EACH ROW EXECUTE FUNCTION segments_internal._warn_unscheduled();

@@ -95,7 +95,7 @@ PGS_FUNCTION(pgs_lifecycle_stage_before) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("lifecycle_stage_before needs the rows of each partition in ordered_at order"),
                         errhint("Write OVER (PARTITION BY customer_id ORDER BY ordered_at).")));
-    const int stage = stage_at(st->times, st->count, as_of, pgs::lifecycle_rule_from_settings());
+    const int stage = stage_at(st->times, st->count, as_of, pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
     return pgs::enum_label_datum(fcinfo, kLabels, 4, stage);
 }
@@ -108,7 +108,7 @@ PGS_FUNCTION(pgs_lifecycle_lost_at) {
     catch_up(win, st, WinGetCurrentPosition(win) + 1, "lifecycle_lost_at ordered_at");
     if (isnull) PG_RETURN_NULL();
     const TimestampTz last = st->times[st->count - 1];
-    const double micros = lost_after(st->times, st->count, pgs::lifecycle_rule_from_settings()) *
+    const double micros = lost_after(st->times, st->count, pgs::settings::lifecycle_rule()) *
                           pgs::core::kMicrosPerDay;
     // Beyond any representable date (absurd settings): never lost in practice.
     if (!(micros < static_cast<double>(END_TIMESTAMP - last))) PG_RETURN_TIMESTAMPTZ(DT_NOEND);

@@ -167,7 +167,7 @@ PGS_FUNCTION(pgs_lifecycle_deserialize) {
 PGS_FUNCTION(pgs_lifecycle_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const int stage = compute_stage(*reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0)),
-                                    pgs::lifecycle_rule_from_settings());
+                                    pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
     return pgs::enum_label_datum(fcinfo, kLabels, 4, stage);
 }

@@ -1,11 +1,19 @@
-// The extension's GUCs (documented in docs/settings.md). Defined once, in _PG_init.
+// Every pg_segments.* setting (GUC), with its default, is defined in settings.cpp, once, in
+// _PG_init; docs/settings.md lists them. The engine's SQL reads its settings through
+// segments_internal._setting(), which loads this library first, so no default is repeated in SQL.
 #pragma once
 #include "../core/lifecycle.h"
 
-namespace pgs {
+namespace pgs::settings {
 
-void define_analytics_settings();
-// The life-cycle rule as the current settings give it.
-core::LifecycleRule lifecycle_rule_from_settings();
+void define();  // from _PG_init, before anything else reads a setting
 
-}  // namespace pgs
+// The life-cycle rule as the current settings give it (defaults: core::LifecycleRule).
+core::LifecycleRule lifecycle_rule();
+
+// The background worker's (PGC_SIGHUP: postgresql.conf or ALTER SYSTEM, then a reload).
+extern char* databases;          // pg_segments.databases
+extern int naptime_s;            // pg_segments.naptime
+extern bool scheduler_enabled;   // pg_segments.scheduler_enabled
+
+}  // namespace pgs::settings

@@ -80,9 +80,9 @@ PGS_FUNCTION(pgs_worker_preloaded) { PG_RETURN_BOOL(preloaded() && shared() != n
 
 PGS_FUNCTION(pgs_worker_serves) {
     Name dbname = PG_GETARG_NAME(0);
-    if (!preloaded() || shared() == nullptr || !scheduler_enabled) PG_RETURN_BOOL(false);
+    if (!preloaded() || shared() == nullptr || !pgs::settings::scheduler_enabled) PG_RETURN_BOOL(false);
     if (!OidIsValid(get_database_oid(NameStr(*dbname), true))) PG_RETURN_BOOL(false);
-    PG_RETURN_BOOL(database_listed(databases_setting, NameStr(*dbname)));
+    PG_RETURN_BOOL(database_listed(pgs::settings::databases, NameStr(*dbname)));
 }
 
 // One row for the launcher and one per served database (a copy taken under the lock).

@@ -27,44 +27,9 @@ extern "C" {
 
 namespace pgs::worker {
 
-char* databases_setting = nullptr;
-int naptime_s = 10;
-bool scheduler_enabled = true;
-int refresh_timeout_ms = 10 * 60 * 1000;
-
 namespace {
 
 constexpr int launcher_restart_s = 5;
-
-bool check_databases(char** newval, void** extra, GucSource source) {
-    char* raw = pstrdup(*newval);
-    List* names = NIL;
-    bool ok = SplitGUCList(raw, ',', &names);
-    list_free(names);
-    pfree(raw);
-    if (!ok) {
-        GUC_check_errdetail("List syntax is invalid: give database names separated by commas.");
-        return false;
-    }
-    return true;
-}
-
-void define_settings() {
-    DefineCustomStringVariable(
-        "pg_segments.databases", "Databases whose segments the background worker refreshes.",
-        "Comma-separated database names; empty or '*' means every database that allows connections.",
-        &databases_setting, "", PGC_SIGHUP, GUC_LIST_INPUT, check_databases, nullptr, nullptr);
-    DefineCustomIntVariable("pg_segments.naptime", "Time the worker sleeps between two looks for due segments.",
-                            nullptr, &naptime_s, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr, nullptr);
-    DefineCustomBoolVariable("pg_segments.scheduler_enabled", "Whether the background worker refreshes segments.",
-                             "Off stops every scheduler; manual refreshes still work.", &scheduler_enabled, true,
-                             PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("pg_segments.refresh_timeout",
-                            "Time limit of one background refresh; a refresh that exceeds it is cancelled "
-                            "and recorded as failed.",
-                            "0 means no limit.", &refresh_timeout_ms, 10 * 60 * 1000, 0, INT_MAX, PGC_SIGHUP,
-                            GUC_UNIT_MS, nullptr, nullptr, nullptr);
-}
 
 void register_launcher() {
     BackgroundWorker worker;
@@ -130,15 +95,15 @@ Database* scan_databases(int* count) {
 }
 
 bool wanted(const Database* d) {
-    return scheduler_enabled && d->allowconn && !d->istemplate && !d->invalid &&
-           database_listed(databases_setting, d->name);
+    return settings::scheduler_enabled && d->allowconn && !d->istemplate && !d->invalid &&
+           database_listed(settings::databases, d->name);
 }
 
 // A clear word in the log when pg_segments.databases names a database that cannot be served, so a
 // typo does not silently leave segments stale.
 void check_listed_names(const Database* dbs, int n) {
-    if (databases_setting == nullptr || databases_setting[0] == '\0') return;
-    char* raw = pstrdup(databases_setting);
+    if (settings::databases == nullptr || settings::databases[0] == '\0') return;
+    char* raw = pstrdup(settings::databases);
     List* names = NIL;
     if (SplitGUCList(raw, ',', &names)) {
         ListCell* lc;
@@ -209,10 +174,10 @@ bool start_scheduler(int i, const Database* d) {
 long reconcile(const Database* dbs, int n) {
     SharedState* st = shared();
     TimestampTz now = GetCurrentTimestamp();
-    long next_ms = naptime_s * 1000L;
+    long next_ms = settings::naptime_s * 1000L;
     // A scheduler that died is restarted at most once per nap time, so a database where it cannot
     // start does not make the launcher spin.
-    long restart_gap_ms = Min(naptime_s, 60) * 1000L;
+    long restart_gap_ms = Min(settings::naptime_s, 60) * 1000L;
     bool out_of_slots = false, out_of_workers = false;
 
     LWLockAcquire(st->lock, LW_EXCLUSIVE);
@@ -287,8 +252,7 @@ void launcher_detach(int, Datum) {
 
 }  // namespace
 
-void define_settings_and_register() {
-    define_settings();
+void register_when_preloaded() {
     if (!process_shared_preload_libraries_in_progress) return;
     install_shmem_hooks();
     install_utility_hook();

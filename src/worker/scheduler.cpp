@@ -1,11 +1,13 @@
 // The scheduler: one per served database. Every nap time (or at once when woken by
-// segments.wake_worker) it asks the segment engine which segments are due and refreshes each in
-// transactions of its own, through the engine's functions only (ENGINE_CONTRACT.md):
-//   recover_runs() on start, due_segments(), start_run(id, 'worker' or 'refresh_now'), execute_run(run),
-//   fail_run(run, sqlstate, message) after a failed execute_run, prune_runs() now and then.
-// A failing or slow refresh rolls back alone (membership stays the last committed one), is recorded
-// with fail_run in a fresh transaction, and never delays the other segments for longer than
-// pg_segments.refresh_timeout.
+// segments.wake_worker) it runs one pass of the engine's refresh-due policy
+// (sql/engine/refresh.sql, the same pass CALL segments.refresh_due() runs), through engine
+// functions only, each call in a transaction of its own:
+//   segments.recover_runs() on start and every 10 minutes, then
+//   segments_internal._next_due_run('worker', pass start) -> a started run, or nothing: the pass is over
+//   segments_internal._run_due(run) -> the run as it ended (a failure or timeout is recorded there)
+//   segments.prune_runs() every 10 minutes.
+// What is due, in which order, the trigger, the time limit and the back-off are the engine's; the
+// scheduler only decides when to look (nap time, wake-ups) and whether it may (scheduler_enabled).
 #include "../pg/guard.h"
 #include "worker.h"
 
@@ -30,37 +32,32 @@ namespace pgs::worker {
 namespace {
 
 constexpr long prune_every_ms = 10 * 60 * 1000L;  // recover_runs + prune_runs
-constexpr int max_due_per_pass = 10000;
 
 SchedulerSlot* my_slot = nullptr;
 MemoryContext scheduler_cxt = nullptr;
 
 bool wake_requested(bool clear);
 
-// The outcome of one unit of work: either rows of int8 values or an error.
+// The first row of one call's answer: up to three columns, as text (NULL: empty and null).
+constexpr int max_columns = 3;
 struct Outcome {
-    bool ok;
-    int64* values;  // in scheduler_cxt
-    bool* nulls;
-    int count;
-    char sqlstate[6];
+    bool ok;     // the call committed
+    bool found;  // it returned a row
+    bool null[max_columns];
+    char value[max_columns][error_text_len];
+    char sqlstate[6];  // when !ok
     char message[error_text_len];
 };
+
+int64 int_value(const Outcome& o, int col) { return o.null[col] ? 0 : strtoll(o.value[col], nullptr, 10); }
 
 // Runs one SQL statement as one unit of work in its own transaction:
 // StartTransactionCommand, SPI_connect, PushActiveSnapshot, the call, SPI_finish,
 // PopActiveSnapshot, CommitTransactionCommand. On error the transaction is aborted and the error
-// logged and returned; the scheduler carries on. `timeout_ms` > 0 arms the statement timeout
-// (SPI does not, so the worker does it itself), which cancels the call with SQLSTATE 57014. Every
-// call gets pg_segments.refresh_timeout, so not even a lock held by a session that stays idle in a
-// transaction can stall the scheduler for longer.
-void unit_of_work(const char* sql, int nargs, Oid* argtypes, Datum* args, int timeout_ms, Outcome* out) {
-    out->ok = false;
-    out->values = nullptr;
-    out->nulls = nullptr;
-    out->count = 0;
-    out->sqlstate[0] = '\0';
-    out->message[0] = '\0';
+// logged and returned; the scheduler carries on. Time limits are the engine's (a due refresh is
+// bounded by pg_segments.refresh_timeout; the policy never waits for a locked segment row).
+void unit_of_work(const char* sql, int nargs, Oid* argtypes, Datum* args, Outcome* out) {
+    memset(out, 0, sizeof *out);
     MemoryContext outer = scheduler_cxt;
     MemoryContextSwitchTo(outer);
 
@@ -71,22 +68,15 @@ void unit_of_work(const char* sql, int nargs, Oid* argtypes, Datum* args, int ti
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
         PushActiveSnapshot(GetTransactionSnapshot());
         pgstat_report_activity(STATE_RUNNING, sql);
-        if (timeout_ms > 0) enable_timeout_after(STATEMENT_TIMEOUT, timeout_ms);
-        int rc = SPI_execute_with_args(sql, nargs, argtypes, args, nullptr, false, 0);
-        if (timeout_ms > 0) disable_timeout(STATEMENT_TIMEOUT, false);
+        int rc = SPI_execute_with_args(sql, nargs, argtypes, args, nullptr, false, 1);
         if (rc != SPI_OK_SELECT) elog(ERROR, "pg_segments scheduler: \"%s\" returned SPI code %d", sql, rc);
-        int n = static_cast<int>(Min(SPI_processed, static_cast<uint64>(max_due_per_pass)));
-        out->values = static_cast<int64*>(MemoryContextAllocZero(outer, sizeof(int64) * (n + 1)));
-        out->nulls = static_cast<bool*>(MemoryContextAllocZero(outer, sizeof(bool) * (n + 1)));
+        out->found = SPI_processed > 0;
         TupleDesc desc = SPI_tuptable->tupdesc;
-        bool is_int8 = desc->natts >= 1 && SPI_gettypeid(desc, 1) == INT8OID;
-        for (int i = 0; i < n; i++) {
-            bool isnull = true;
-            Datum d = SPI_getbinval(SPI_tuptable->vals[i], desc, 1, &isnull);
-            out->nulls[i] = isnull || !is_int8;
-            out->values[i] = out->nulls[i] ? 0 : DatumGetInt64(d);
+        for (int c = 0; c < max_columns; c++) {
+            char* v = out->found && c < desc->natts ? SPI_getvalue(SPI_tuptable->vals[0], desc, c + 1) : nullptr;
+            out->null[c] = v == nullptr;
+            if (v) strlcpy(out->value[c], v, error_text_len);
         }
-        out->count = n;
         SPI_finish();
         PopActiveSnapshot();
         CommitTransactionCommand();
@@ -94,13 +84,14 @@ void unit_of_work(const char* sql, int nargs, Oid* argtypes, Datum* args, int ti
     }
     PG_CATCH();
     {
-        disable_timeout(STATEMENT_TIMEOUT, false);
         HOLD_INTERRUPTS();
         MemoryContextSwitchTo(outer);
         ErrorData* edata = CopyErrorData();
         EmitErrorReport();  // the server log gets the error with its context
         FlushErrorState();
         AbortCurrentTransaction();
+        disable_all_timeouts(false);  // a deadline the engine armed must not cancel a later call
+        QueryCancelPending = false;
         RESUME_INTERRUPTS();
         strlcpy(out->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof out->sqlstate);
         strlcpy(out->message, edata->message ? edata->message : "unknown error", sizeof out->message);
@@ -119,13 +110,13 @@ void set_state(int s, int64 segment) {
     LWLockRelease(shared()->lock);
 }
 
-void record_error(const char* what, int64 segment, const Outcome* o) {
+void record_error(const char* what, int64 segment, const char* sqlstate, const char* message) {
     LWLockAcquire(shared()->lock, LW_EXCLUSIVE);
     if (segment > 0)
         snprintf(my_slot->last_error, error_text_len, "%s of segment %lld: %s: %s", what,
-                 static_cast<long long>(segment), o->sqlstate, o->message);
+                 static_cast<long long>(segment), sqlstate, message);
     else
-        snprintf(my_slot->last_error, error_text_len, "%s: %s: %s", what, o->sqlstate, o->message);
+        snprintf(my_slot->last_error, error_text_len, "%s: %s: %s", what, sqlstate, message);
     my_slot->last_error_at = GetCurrentTimestamp();
     LWLockRelease(shared()->lock);
 }
@@ -157,56 +148,52 @@ void reload_if_asked() {
     }
 }
 
-// Refreshes one due segment: start_run, execute_run (bounded by refresh_timeout), and on failure
-// fail_run in a fresh transaction.
-void refresh_segment(int64 segment_id) {
-    Outcome o;
-    Oid int8_type[1] = {INT8OID};
-    Datum seg_arg[1] = {Int64GetDatum(segment_id)};
-    // The run's trigger says whether a refresh_now request or the schedule caused it.
-    unit_of_work("SELECT segments.start_run(s.id, CASE WHEN s.refresh_requested_at IS NOT NULL "
-                 "THEN 'refresh_now' ELSE 'worker' END) FROM segments.segments s WHERE s.id = $1",
-                 1, int8_type, seg_arg, refresh_timeout_ms, &o);
-    if (!o.ok) {
-        record_error("start_run", segment_id, &o);
-        return;
-    }
-    if (o.count == 0 || o.nulls[0]) return;  // nothing to do (segment gone, paused or busy)
-    int64 run_id = o.values[0];
-
-    set_state(state_refreshing, segment_id);
-    Datum run_arg[1] = {Int64GetDatum(run_id)};
-    unit_of_work("SELECT segments.execute_run($1)", 1, int8_type, run_arg, refresh_timeout_ms, &o);
-    set_state(state_idle, 0);
-    count_run(o.ok);
-    if (o.ok) return;
-
-    record_error("refresh", segment_id, &o);
-    ereport(LOG, (errmsg("pg_segments: refresh of segment %lld failed (run %lld); recorded, will retry with back-off",
-                         static_cast<long long>(segment_id), static_cast<long long>(run_id))));
-    Outcome f;
-    Oid fail_types[3] = {INT8OID, TEXTOID, TEXTOID};
-    Datum fail_args[3] = {Int64GetDatum(run_id), CStringGetTextDatum(o.sqlstate), CStringGetTextDatum(o.message)};
-    unit_of_work("SELECT segments.fail_run($1, $2, $3)", 3, fail_types, fail_args, refresh_timeout_ms, &f);
-    if (!f.ok) record_error("fail_run", segment_id, &f);
-}
-
-// One pass: every due segment, most overdue first. A wake-up (refresh_now) arriving meanwhile ends
-// the pass early so the next one, started at once, sees the request.
+// One pass of the engine's refresh-due policy (sql/engine/refresh.sql): the next due run, then
+// its execution, until nothing is due. A refresh_now request made meanwhile is the next due run.
 void run_pass() {
-    Outcome due;
-    unit_of_work("SELECT segments.due_segments()", 0, nullptr, nullptr, refresh_timeout_ms, &due);
-    if (!due.ok) {
-        record_error("due_segments", 0, &due);
-        return;
-    }
-    for (int i = 0; i < due.count; i++) {
+    Datum pass_started[1] = {TimestampTzGetDatum(GetCurrentTimestamp())};
+    Oid pass_type[1] = {TIMESTAMPTZOID};
+    Oid int8_type[1] = {INT8OID};
+    for (;;) {
         CHECK_FOR_INTERRUPTS();
         reload_if_asked();
-        if (!scheduler_enabled) return;
-        if (due.nulls[i]) continue;
-        refresh_segment(due.values[i]);
-        if (wake_requested(false)) return;
+        if (!pgs::settings::scheduler_enabled) return;
+        Outcome next;
+        unit_of_work("SELECT r.id, r.segment_id FROM segments_internal._next_due_run('worker', $1) r", 1,
+                     pass_type, pass_started, &next);
+        if (!next.ok) {
+            record_error("_next_due_run", 0, next.sqlstate, next.message);
+            return;
+        }
+        if (!next.found) return;
+        int64 run_id = int_value(next, 0);
+        int64 segment_id = int_value(next, 1);
+
+        set_state(state_refreshing, segment_id);
+        Datum run_arg[1] = {Int64GetDatum(run_id)};
+        Outcome done;
+        unit_of_work("SELECT r.status, r.sqlstate, r.message FROM segments_internal._run_due($1) r", 1, int8_type,
+                     run_arg, &done);
+        set_state(state_idle, 0);
+        bool failed = !done.ok || (!done.null[0] && strcmp(done.value[0], "failed") == 0);
+        count_run(!failed);
+        if (!done.ok) {
+            // Cancelled from outside (pg_cancel_backend): not the policy's own failure, which
+            // _run_due records itself. Record it the same way in a fresh transaction.
+            record_error("refresh", segment_id, done.sqlstate, done.message);
+            Oid fail_types[3] = {INT8OID, TEXTOID, TEXTOID};
+            Datum fail_args[3] = {Int64GetDatum(run_id), CStringGetTextDatum(done.sqlstate),
+                                  CStringGetTextDatum(done.message)};
+            Outcome f;
+            unit_of_work("SELECT segments_internal._fail_run($1, $2, $3)", 3, fail_types, fail_args, &f);
+            if (!f.ok) record_error("_fail_run", segment_id, f.sqlstate, f.message);
+            continue;
+        }
+        if (failed) {
+            record_error("refresh", segment_id, done.null[1] ? "" : done.value[1], done.null[2] ? "" : done.value[2]);
+            ereport(LOG, (errmsg("pg_segments: refresh of segment %lld failed (run %lld); recorded, will retry with back-off",
+                                 static_cast<long long>(segment_id), static_cast<long long>(run_id))));
+        }
     }
 }
 
@@ -225,7 +212,7 @@ bool wake_requested(bool clear) {
 void nap(TimestampTz pass_end) {
     for (;;) {
         long remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-                                                         TimestampTzPlusMilliseconds(pass_end, naptime_s * 1000L));
+                                                         TimestampTzPlusMilliseconds(pass_end, settings::naptime_s * 1000L));
         if (remaining <= 0) return;
         int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, remaining, PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
@@ -299,7 +286,7 @@ static void scheduler_main(Datum arg) {
         MemoryContextReset(scheduler_cxt);
         (void)wake_requested(true);  // this pass serves the requests made so far
 
-        if (!scheduler_enabled) {
+        if (!pgs::settings::scheduler_enabled) {
             set_state(state_disabled, 0);
         } else if (!extension_installed()) {
             set_state(state_no_extension, 0);
@@ -308,11 +295,11 @@ static void scheduler_main(Datum arg) {
             set_state(state_idle, 0);
             if (!recovered) {
                 Outcome o;
-                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, refresh_timeout_ms, &o);
-                if (o.ok && o.count == 1 && !o.nulls[0] && o.values[0] > 0)
+                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, &o);
+                if (o.ok && int_value(o, 0) > 0)
                     ereport(LOG, (errmsg("pg_segments: %lld interrupted run(s) marked failed",
-                                         static_cast<long long>(o.values[0]))));
-                if (!o.ok) record_error("recover_runs", 0, &o);
+                                         static_cast<long long>(int_value(o, 0)))));
+                if (!o.ok) record_error("recover_runs", 0, o.sqlstate, o.message);
                 recovered = o.ok;
                 last_prune = 0;
             }
@@ -325,10 +312,10 @@ static void scheduler_main(Datum arg) {
                 // job's CALL segments.refresh_due() killed mid-run) would keep their segment from
                 // ever being due again: recover them too, then prune.
                 Outcome o;
-                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, refresh_timeout_ms, &o);
-                if (!o.ok) record_error("recover_runs", 0, &o);
-                unit_of_work("SELECT segments.prune_runs()", 0, nullptr, nullptr, refresh_timeout_ms, &o);
-                if (!o.ok) record_error("prune_runs", 0, &o);
+                unit_of_work("SELECT segments.recover_runs()", 0, nullptr, nullptr, &o);
+                if (!o.ok) record_error("recover_runs", 0, o.sqlstate, o.message);
+                unit_of_work("SELECT segments.prune_runs()", 0, nullptr, nullptr, &o);
+                if (!o.ok) record_error("prune_runs", 0, o.sqlstate, o.message);
                 last_prune = now;
                 settings_reloaded = false;
             }

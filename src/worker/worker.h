@@ -5,6 +5,7 @@
 // error handling (ereport/longjmp), so they hold no C++ object with a destructor anywhere.
 #pragma once
 #include "../pg/pg.h"
+#include "../pg/settings.h"
 extern "C" {
 #include "datatype/timestamp.h"
 #include "storage/latch.h"
@@ -12,12 +13,6 @@ extern "C" {
 }
 
 namespace pgs::worker {
-
-// Settings (GUCs), defined in launcher.cpp.
-extern char* databases_setting;     // pg_segments.databases
-extern int naptime_s;               // pg_segments.naptime
-extern bool scheduler_enabled;      // pg_segments.scheduler_enabled
-extern int refresh_timeout_ms;      // pg_segments.refresh_timeout
 
 // What a scheduler is doing, as segments.worker_status shows it.
 enum SchedulerState : int {
@@ -63,7 +58,10 @@ struct SharedState {
 SharedState* shared();
 bool preloaded();
 
-// Shared memory hooks; called from define_settings_and_register when preloading.
+// From _PG_init: when loaded by shared_preload_libraries, the shared memory, the utility hook and
+// the launcher; nothing otherwise.
+void register_when_preloaded();
+// Shared memory hooks; called from register_when_preloaded.
 void install_shmem_hooks();
 // ProcessUtility hook: a database that is being dropped (or renamed, or used as a template) must
 // have no scheduler connected, so its scheduler is stopped and not restarted for a while.

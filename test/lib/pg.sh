@@ -16,9 +16,13 @@ PGS_SYSBIN=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 pgs_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # Creates $PGS_ROOT (a temp dir unless set), copies PostgreSQL into it, builds and installs the
-# extension there. Sets PGS_BIN, PGS_DATA, PGS_SOCK.
+# extension there. Sets PGS_BIN, PGS_DATA, PGS_SOCK. Whoever created the temp dir removes it
+# (pgs_stop); a script given PGS_ROOT by its caller (test/run's harnesses) leaves it to the caller.
 pgs_setup() {
-  PGS_ROOT=${PGS_ROOT:-$(mktemp -d /tmp/pg_segments.XXXXXX)}
+  if [ -z "${PGS_ROOT:-}" ]; then
+    PGS_ROOT=$(mktemp -d /tmp/pg_segments.XXXXXX)
+    pgs_created_root=1
+  fi
   mkdir -p "$PGS_ROOT"
   chmod 755 "$PGS_ROOT"
   local sysbin sysshare
@@ -70,10 +74,11 @@ pgs_stop_quiet() {
   fi
 }
 
-# Stops the server and removes the private tree (unless PGS_KEEP=1).
+# Stops the server and removes the private tree if pgs_setup created it (PGS_KEEP=1 keeps it, to
+# look at a failed run).
 pgs_stop() {
   pgs_stop_quiet
-  if [ "${PGS_KEEP:-0}" != 1 ] && [ -n "${PGS_ROOT:-}" ] && [[ "$PGS_ROOT" == /tmp/pg_segments.* ]]; then
+  if [ "${pgs_created_root:-0}" = 1 ] && [ "${PGS_KEEP:-0}" != 1 ] && [[ "$PGS_ROOT" == /tmp/pg_segments.* ]]; then
     rm -rf "$PGS_ROOT"
   fi
 }

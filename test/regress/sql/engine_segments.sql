@@ -152,9 +152,10 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT segments.create_segment('bad', 'true', required_sources => '{orders,deals}')$q$),
   ($q$SELECT segments.refresh('no such segment')$q$),
   ($q$SELECT segments.alter_segment('repeat', rule => 'revenue')$q$),
-  ($q$SELECT segments.start_run(999999, 'worker')$q$),
-  ($q$SELECT segments.start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'whenever')$q$),
-  ($q$SELECT segments.execute_run(999999)$q$)
+  ($q$SELECT segments_internal._start_run(999999, 'worker')$q$),
+  ($q$SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'whenever')$q$),
+  ($q$SELECT segments_internal._next_due_run('whenever', now())$q$),
+  ($q$SELECT segments_internal._run_due(999999)$q$)
 ) t(q);
 SELECT count(*) AS segments, count(*) FILTER (WHERE name = 'bad') AS bad FROM segments.segments;
 SELECT rule FROM segments.segments WHERE name = 'repeat';
@@ -182,31 +183,55 @@ SELECT (segments.refresh('fragile')).status;
 SELECT name, status, consecutive_failures, next_refresh_at - last_error_at AS retry_in FROM segments.segments WHERE name = 'fragile';
 SELECT segments.drop_segment('fragile');
 
--- What the background worker calls, one transaction each.
+-- The refresh-due policy, one step per transaction as the worker and refresh_due() take it: a
+-- refresh_now request first (trigger refresh_now), then the most overdue schedule, each segment
+-- once per pass.
 UPDATE segments.segments SET next_refresh_at = now() - interval '1 hour' WHERE name = 'repeat';
 UPDATE segments.segments SET next_refresh_at = now() - interval '2 hours' WHERE name = 'VIP customers';
 UPDATE segments.segments SET next_refresh_at = now() + interval '1 hour' WHERE name NOT IN ('repeat', 'VIP customers');
 SELECT segments.refresh_now('prospects');
 SELECT s.name FROM segments.due_segments() d JOIN segments.segments s ON s.id = d;
-SELECT segments.start_run((SELECT id FROM segments.segments WHERE name = 'prospects'), 'refresh_now') AS run \gset
+SELECT clock_timestamp() AS pass \gset
+SELECT id AS run, trigger FROM segments_internal._next_due_run('worker', :'pass') \gset
+SELECT (SELECT name FROM segments.segments s JOIN segments.runs r ON r.segment_id = s.id WHERE r.id = :run) AS first, :'trigger' AS trigger;
 SELECT refresh_requested_at IS NULL AS request_taken FROM segments.segments WHERE name = 'prospects';
 SELECT s.name FROM segments.due_segments() d JOIN segments.segments s ON s.id = d;
-SELECT segments.execute_run(:run);
+SELECT (segments_internal._run_due(:run)).status;
 SELECT status, trigger, joined, "left", size, finished_at >= started_at AS timed FROM segments.runs WHERE id = :run;
-SELECT pg_temp.error_of(format('SELECT segments.execute_run(%s)', :run));
+SELECT pg_temp.error_of(format('SELECT segments_internal._run_due(%s)', :run));
+SELECT status FROM segments.runs WHERE id = :run;
+SELECT s.name, r.trigger, (segments_internal._run_due(r.id)).status
+  FROM segments_internal._next_due_run('worker', :'pass') r JOIN segments.segments s ON s.id = r.segment_id;
+-- A scheduled segment due again at once (here: moved back by hand) waits for the next pass ...
+UPDATE segments.segments SET next_refresh_at = now() - interval '1 hour' WHERE name = 'VIP customers';
+SELECT s.name, r.trigger, (segments_internal._run_due(r.id)).status
+  FROM segments_internal._next_due_run('worker', :'pass') r JOIN segments.segments s ON s.id = r.segment_id;
+SELECT count(*) AS more_in_this_pass FROM segments_internal._next_due_run('worker', :'pass');
+-- ... unless refresh_now asks for it again.
+SELECT segments.refresh_now('VIP customers');
+SELECT s.name, r.trigger, (segments_internal._run_due(r.id)).status
+  FROM segments_internal._next_due_run('worker', :'pass') r JOIN segments.segments s ON s.id = r.segment_id;
+UPDATE segments.segments SET next_refresh_at = now() + interval '1 hour' WHERE name = 'VIP customers';
+-- A due refresh is bounded by pg_segments.refresh_timeout: here 300 ms for a rule sleeping 2 s.
+SELECT segments.create_segment('sleepy', query => 'SELECT customer_id FROM segments.customers, pg_sleep(2)', build => false) > 0 AS created;
+SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'sleepy'), 'worker') AS run \gset
+SELECT status, sqlstate, message FROM segments_internal._execute_recorded(:run, true, 300);
+SELECT name, status, consecutive_failures FROM segments.segments WHERE name = 'sleepy';
+SELECT pg_sleep(0.5);  -- the deadline is disarmed: nothing cancels this
+SELECT segments.drop_segment('sleepy');
 -- A run left running by a session that is gone is recovered as failed.
 INSERT INTO segments.runs(segment_id, trigger, backend_pid) SELECT id, 'worker', 2147483647 FROM segments.segments WHERE name = 'repeat';
 SELECT segments.recover_runs() AS recovered;
 SELECT status, sqlstate FROM segments.runs WHERE backend_pid = 2147483647;
--- fail_run: back-off grows with consecutive failures.
-SELECT segments.start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
-SELECT segments.fail_run(:run, '57014', 'canceling statement due to statement timeout');
+-- A failure: back-off grows with consecutive failures.
+SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
+SELECT segments_internal._fail_run(:run, '57014', 'canceling statement due to statement timeout');
 SELECT name, status, last_error, consecutive_failures, next_refresh_at - last_error_at AS retry_in FROM segments.segments WHERE name = 'repeat';
-SELECT segments.start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
-SELECT segments.fail_run(:run, '57014', 'canceling statement due to statement timeout');
+SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
+SELECT segments_internal._fail_run(:run, '57014', 'canceling statement due to statement timeout');
 SELECT name, status, consecutive_failures, next_refresh_at - last_error_at AS retry_in FROM segments.segments WHERE name = 'repeat';
-SELECT segments.start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
-SELECT segments.execute_run(:run);
+SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
+SELECT (segments_internal._run_due(:run)).status;
 SELECT name, status, last_error, consecutive_failures FROM segments.segments WHERE name = 'repeat';
 -- prune_runs keeps recent runs, deletes old finished ones.
 UPDATE segments.runs SET finished_at = now() - interval '40 days' WHERE backend_pid = 2147483647;

@@ -1,6 +1,6 @@
--- The worker's SQL surface on the regression server: pg_segments is preloaded but
--- pg_segments.scheduler_enabled = off (test/run), so the launcher runs and no scheduler does, and
--- every function says so instead of pretending. The worker itself, and a server without
+-- The worker's SQL surface on the regression server: pg_segments is preloaded (test/run) but
+-- worker_pause switched the scheduler off, so the launcher runs and no scheduler does, and every
+-- function says so instead of pretending. The worker itself, and a server without
 -- shared_preload_libraries, are tested by test/harness/worker_*.sh.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_segments;
