@@ -7,11 +7,19 @@ MODULE_big = pg_segments
 SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp src/core/*/*.cpp src/pg/*.cpp src/worker/*.cpp))
 OBJS = $(SRCS:.cpp=.o)
 
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-# Released install scripts are frozen files (never rebuilt); upgrade scripts go with them.
-DATA = $(EXTENSION)--0.1.sql $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+# The install script of this version, and the upgrade script from the previous release: its
+# hand-written run-once part (sql/updates/<from>--<to>/*.sql, one file per issue, in name order)
+# followed by every replaceable ("each") file of sql/order.txt, re-run with CREATE OR REPLACE.
+# test/harness/upgrade.sh proves that an upgraded database equals a fresh install.
+UPGRADE_FROM = 0.1
+UPGRADE_SCRIPT = $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
+# Released install scripts are frozen files (never rebuilt).
+DATA = $(EXTENSION)--0.1.sql
 # The install script's sources, in the order sql/order.txt gives (see the comments there).
 SQL_PARTS = $(addprefix sql/,$(shell awk '$$1 == "once" || $$1 == "each" {print $$2}' sql/order.txt))
+EACH_PARTS = $(addprefix sql/,$(shell awk '$$1 == "each" {print $$2}' sql/order.txt))
+UPGRADE_PARTS = $(sort $(wildcard sql/updates/$(UPGRADE_FROM)--$(EXTVERSION)/*.sql))
 
 # The regression tests, in the order of test/regress/schedule.
 REGRESS = $(shell awk '$$1 == "test:" {print $$2}' test/regress/schedule)
@@ -19,6 +27,8 @@ REGRESS_OPTS = --inputdir=test/regress --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
+# The library knows its version: the worker serves only SQL of the same version.
+PG_CPPFLAGS = -DPGS_EXTVERSION='"$(EXTVERSION)"'
 SHLIB_LINK = -lstdc++ -Wl,--version-script=$(CURDIR)/src/pg/exports.map
 EXTRA_CLEAN = $(DATA_built)
 
@@ -27,8 +37,11 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(DATA_built): $(SQL_PARTS) sql/order.txt
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) sql/order.txt
 	cat $(SQL_PARTS) > $@
+
+$(UPGRADE_SCRIPT): sql/updates/header.sql $(UPGRADE_PARTS) $(EACH_PARTS) sql/order.txt
+	cat sql/updates/header.sql $(UPGRADE_PARTS) $(EACH_PARTS) > $@
 
 %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -fPIC -c -o $@ $<

@@ -111,7 +111,7 @@ END $$;
 -- segments.customers: the personal columns need segments_pii.
 CREATE OR REPLACE FUNCTION segments_internal._build_member_view(id bigint, old_name text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE nm text; cols text;
+DECLARE nm text; cols text; body text;
 BEGIN
   SELECT s.name INTO nm FROM segments.segments s WHERE s.id = _build_member_view.id;
   IF old_name IS NOT NULL AND to_regclass(format('segment_members.%I', old_name)) IS NOT NULL THEN
@@ -123,12 +123,22 @@ BEGIN
   SELECT string_agg(format('c.%I', attname), ', ' ORDER BY attnum) INTO cols
   FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped
     AND attname <> 'customer_id';
-  EXECUTE format('CREATE OR REPLACE VIEW segment_members.%I WITH (security_barrier) AS '
+  body := format('CREATE OR REPLACE VIEW segment_members.%I WITH (security_barrier) AS '
                  'SELECT m.customer_id, m.joined_at, %s FROM segments.membership m '
                  'JOIN segments.customers c ON c.customer_id = m.customer_id WHERE m.segment_id = %s '
                  'AND EXISTS (SELECT FROM segments.segments s WHERE s.id = %s AND '
                  '(pg_catalog.pg_has_role(''segments_reader'', ''USAGE'') OR pg_catalog.pg_has_role(s.owner, ''USAGE'')))',
                  nm, cols, id, id);
+  BEGIN
+    EXECUTE body;
+  EXCEPTION WHEN object_not_in_prerequisite_state THEN
+    -- Inside ALTER EXTENSION ... UPDATE (the upgrade rebuilds every member view) PostgreSQL lets
+    -- an extension script replace only its own objects: the view, which belongs to the segment and
+    -- not to the extension (pg_dump keeps it), joins the extension for the replacement only.
+    EXECUTE format('ALTER EXTENSION pg_segments ADD VIEW segment_members.%I', nm);
+    EXECUTE body;
+    EXECUTE format('ALTER EXTENSION pg_segments DROP VIEW segment_members.%I', nm);
+  END;
   EXECUTE format('COMMENT ON VIEW segment_members.%I IS %L', nm,
                  format('Members of segment %s with their facts (pg_segments)', nm));
   PERFORM segments_internal._grant_facts_columns(format('segment_members.%I', nm)::regclass);

@@ -39,7 +39,7 @@ COMMENT ON COLUMN segments.worker_status.kind IS 'launcher, or scheduler (one pe
 COMMENT ON COLUMN segments.worker_status.database IS 'database the scheduler serves (NULL for the launcher)';
 COMMENT ON COLUMN segments.worker_status.datid IS 'OID of that database';
 COMMENT ON COLUMN segments.worker_status.pid IS 'process id (pg_stat_activity.pid); NULL while stopped';
-COMMENT ON COLUMN segments.worker_status.state IS 'idle, refreshing, no extension (database without pg_segments), disabled, starting, stopped';
+COMMENT ON COLUMN segments.worker_status.state IS 'idle, refreshing, no extension (database without pg_segments), needs update (its pg_segments is another version than the library: run ALTER EXTENSION pg_segments UPDATE), disabled, starting, stopped';
 COMMENT ON COLUMN segments.worker_status.started_at IS 'when this process started';
 COMMENT ON COLUMN segments.worker_status.last_tick IS 'end of the scheduler''s last look for due segments';
 COMMENT ON COLUMN segments.worker_status.runs_succeeded IS 'refreshes that succeeded since the server started';

@@ -12,9 +12,15 @@
 #include "worker.h"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "catalog/indexing.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "executor/spi.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -130,12 +136,47 @@ void count_run(bool ok) {
     LWLockRelease(shared()->lock);
 }
 
-bool extension_installed() {
+// The installed version of the extension in this database (into `version`), or false when it is
+// not installed. A catalog lookup, no query.
+bool extension_installed(char* version, size_t len) {
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
-    bool found = OidIsValid(get_extension_oid("pg_segments", true));
+    version[0] = '\0';
+    Relation rel = table_open(ExtensionRelationId, AccessShareLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ, CStringGetDatum("pg_segments"));
+    SysScanDesc scan = systable_beginscan(rel, ExtensionNameIndexId, true, nullptr, 1, &key);
+    HeapTuple tup = systable_getnext(scan);
+    bool found = HeapTupleIsValid(tup);
+    if (found) {
+        bool isnull = true;
+        Datum v = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+        if (!isnull) text_to_cstring_buffer(DatumGetTextPP(v), version, len);
+    }
+    systable_endscan(scan);
+    table_close(rel, AccessShareLock);
     CommitTransactionCommand();
     return found;
+}
+
+// The library serves only the SQL of its own version: the policy's functions differ between
+// releases. After a package upgrade (new library, old SQL) it says so once per version and waits
+// for ALTER EXTENSION pg_segments UPDATE.
+char mismatch_reported[NAMEDATALEN] = "";
+
+bool version_matches(const char* sql_version) {
+    if (strcmp(sql_version, PGS_EXTVERSION) == 0) {
+        mismatch_reported[0] = '\0';
+        return true;
+    }
+    if (strcmp(mismatch_reported, sql_version) != 0) {
+        ereport(WARNING, (errmsg("pg_segments: database \"%s\" has pg_segments %s but the library is %s; "
+                                 "scheduled refresh waits for the update",
+                                 my_slot->dbname, sql_version, PGS_EXTVERSION),
+                          errhint("Run ALTER EXTENSION pg_segments UPDATE in database \"%s\".", my_slot->dbname)));
+        strlcpy(mismatch_reported, sql_version, sizeof mismatch_reported);
+    }
+    return false;
 }
 
 bool settings_reloaded = false;  // since the last prune: a new run_retention applies at once
@@ -279,6 +320,7 @@ static void scheduler_main(Datum arg) {
     ereport(LOG, (errmsg("pg_segments scheduler started in database \"%s\"", my_slot->dbname)));
 
     bool recovered = false;  // recover_runs done since the extension was (re)created
+    char sql_version[NAMEDATALEN];
     TimestampTz last_prune = 0;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
@@ -288,8 +330,11 @@ static void scheduler_main(Datum arg) {
 
         if (!pgs::settings::scheduler_enabled) {
             set_state(state_disabled, 0);
-        } else if (!extension_installed()) {
+        } else if (!extension_installed(sql_version, sizeof sql_version)) {
             set_state(state_no_extension, 0);
+            recovered = false;
+        } else if (!version_matches(sql_version)) {
+            set_state(state_needs_update, 0);
             recovered = false;
         } else {
             set_state(state_idle, 0);

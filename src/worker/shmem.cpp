@@ -155,6 +155,7 @@ const char* state_name(int s) {
         case state_refreshing: return "refreshing";
         case state_no_extension: return "no extension";
         case state_disabled: return "disabled";
+        case state_needs_update: return "needs update";
     }
     return "unknown";
 }

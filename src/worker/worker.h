@@ -21,6 +21,7 @@ enum SchedulerState : int {
     state_refreshing = 2,    // inside a refresh
     state_no_extension = 3,  // database without pg_segments: re-checks every nap time
     state_disabled = 4,      // pg_segments.scheduler_enabled = off
+    state_needs_update = 5,  // the database's pg_segments is another version than the library
 };
 const char* state_name(int state);
 
