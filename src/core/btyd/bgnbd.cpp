@@ -271,10 +271,7 @@ double expected_bg(const BgNbd& m, double x, double t_x, double T, double t, boo
 // regularised incomplete beta ibetac(r, n, alpha/(alpha+t)) (Boost), exact for any n.
 double pmf_bg(const BgNbd& m, double t, double n, bool modified) {
     check_model(m);
-    if (!(t >= 0) || !std::isfinite(t))
-        fail(ErrorKind::invalid_argument, "the time t must be a non-negative number of periods",
-             "Pass e.g. 39 for 39 weeks after the first purchase.");
-    check_count(n, "the number of purchases n");
+    check_pmf_arguments(t, n);
     if (t == 0) return n == 0 ? 1.0 : 0.0;
     const double r = m.r, a = m.a, b = m.b, s = modified ? 1.0 : 0.0;
     auto lbeta = [](double p, double q) { return std::lgamma(p) + std::lgamma(q) - std::lgamma(p + q); };

@@ -238,10 +238,7 @@ double paretonbd_expected_purchases_new(const ParetoNbd& m, double t) { return p
 // decreases), so Boost's adaptive Gauss-Kronrod on both sides of its mode is accurate to ~1e-12.
 double paretonbd_probability_of_purchases(const ParetoNbd& m, double t, double n) {
     check_model(m);
-    if (!(t >= 0) || !std::isfinite(t))
-        fail(ErrorKind::invalid_argument, "the time t must be a non-negative number of periods",
-             "Pass e.g. 39 for 39 weeks after the first purchase.");
-    check_count(n, "the number of purchases n");
+    check_pmf_arguments(t, n);
     if (t == 0) return n == 0 ? 1.0 : 0.0;
     const double r = m.r, al = m.alpha, s = m.s, be = m.beta;
     const double lc = std::lgamma(r + n) - std::lgamma(r) - std::lgamma(n + 1);

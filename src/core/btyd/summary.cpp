@@ -91,6 +91,13 @@ void check_count(double v, const char* what) {
              "Pass a number of purchases (or periods) such as 0, 1, 2.");
 }
 
+void check_pmf_arguments(double t, double n) {
+    if (!(t >= 0) || !std::isfinite(t))
+        fail(ErrorKind::invalid_argument, "the time t must be a non-negative number of periods",
+             "Pass e.g. 39 for 39 weeks after the first purchase.");
+    check_count(n, "the number of purchases n");
+}
+
 void check_parameters(const double* params, std::size_t k, const char* model, const char* names) {
     for (std::size_t i = 0; i < k; ++i)
         if (!(params[i] >= 1e-10 && params[i] <= 1e10))

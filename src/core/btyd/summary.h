@@ -46,6 +46,8 @@ std::optional<RfmSummary> summarize_orders(DayAmount* first, DayAmount* last, st
 void check_summary(double x, double t_x, double T);
 // A count argument (a number of purchases n, or of periods): a whole number in [0, 1e9].
 void check_count(double v, const char* what);
+// The (t, n) of P(X(t) = n) in continuous time: t a finite non-negative number of periods, n a count.
+void check_pmf_arguments(double t, double n);
 // Model parameters: each finite and within [1e-10, 1e10] (the fits search [1e-8, 1e8]; outside that
 // range the models' special functions overflow). `names` like "r, alpha, a, b".
 void check_parameters(const double* params, std::size_t k, const char* model, const char* names);
