@@ -165,10 +165,4 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
 ) v(q);
 SELECT count(*) AS orders_still_there FROM ins.orders;
 
--- Leave a fresh extension and no tables behind.
-DISCARD TEMP;
-SET client_min_messages = warning;
-DROP EXTENSION pg_segments CASCADE;
-DROP SCHEMA ins CASCADE;
-CREATE EXTENSION pg_segments;
-RESET client_min_messages;
+\i test/regress/sql/insights_teardown.psql

@@ -204,11 +204,5 @@ SELECT (SELECT sum(orders) FROM segments.customers) AS facts_orders,
        (SELECT count(*) FROM segments.customers WHERE orders > 0)
          = (SELECT customers FROM segments.new_returning_lapsed('2000-01-01', (SELECT max(refreshed_at) FROM segments.customers)) WHERE status = 'new') AS all_new;
 
--- Leave a fresh extension and no tables behind.
-DISCARD TEMP;
-SET client_min_messages = warning;
-DROP EXTENSION pg_segments CASCADE;
-DROP SCHEMA ins CASCADE;
-CREATE EXTENSION pg_segments;
-RESET client_min_messages;
+\i test/regress/sql/insights_teardown.psql
 

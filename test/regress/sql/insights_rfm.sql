@@ -76,10 +76,4 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.rfm(3, recency_cuts => '{10,NULL}')$q$)
 ) v(q);
 
--- Leave a fresh extension and no tables behind.
-DISCARD TEMP;
-SET client_min_messages = warning;
-DROP EXTENSION pg_segments CASCADE;
-DROP SCHEMA ins CASCADE;
-CREATE EXTENSION pg_segments;
-RESET client_min_messages;
+\i test/regress/sql/insights_teardown.psql
