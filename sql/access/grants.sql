@@ -12,7 +12,8 @@
 --                    only do what the caller's own privileges allow: nobody but the extension owner
 --                    may write the engine's tables), the listed C functions, and the read-only
 --                    SECURITY INVOKER helpers of segments_internal that such routines call
---                    (_insights_* and the listed ones; they must never write);
+--                    (_insights_* and the listed ones; each must be STABLE or IMMUTABLE, so that
+--                    PostgreSQL refuses any write inside it: security_matrix checks this);
 --   nobody else      every other routine: the SECURITY DEFINER implementations and helpers of the
 --                    engine run only as the extension owner, called by the entry points.
 -- Analytics functions of the extension's own schema (clv, order_latency, ...) keep PUBLIC's

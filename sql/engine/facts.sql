@@ -72,6 +72,10 @@ DECLARE
   cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
   r segments.facts_status;
 BEGIN
+  IF as_of IS NULL OR NOT isfinite(as_of) THEN
+    RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL') USING ERRCODE = '22023',
+      HINT = 'Pass the moment the facts describe, e.g. now() or ''2024-06-01''.';
+  END IF;
   PERFORM pg_advisory_xact_lock(1885824371, 2);
   -- After a restore the mapped views are the extension's empty ones: rebuild them.
   IF EXISTS (SELECT 1 FROM segments.source_map m

@@ -48,6 +48,22 @@ void capture_current_exception(ErrorText& out) noexcept {
     } catch (const std::out_of_range& e) {
         out.sqlerrcode = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
         copy_text(out.message, sizeof out.message, e.what());
+    } catch (const std::domain_error& e) {
+        // Boost.Math reports arguments outside a function's domain, overflow and underflow with
+        // these standard exceptions: bad input, never an internal error.
+        out.sqlerrcode = ERRCODE_INVALID_PARAMETER_VALUE;
+        copy_text(out.message, sizeof out.message, e.what());
+        copy_text(out.hint, sizeof out.hint, "An argument is outside the range the model can compute with.");
+    } catch (const std::overflow_error& e) {
+        out.sqlerrcode = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+        copy_text(out.message, sizeof out.message, e.what());
+        copy_text(out.hint, sizeof out.hint, "An argument is too large for the model; pass values of a realistic size.");
+    } catch (const std::underflow_error& e) {
+        out.sqlerrcode = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+        copy_text(out.message, sizeof out.message, e.what());
+    } catch (const std::range_error& e) {
+        out.sqlerrcode = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+        copy_text(out.message, sizeof out.message, e.what());
     } catch (const std::bad_alloc&) {
         out.sqlerrcode = ERRCODE_OUT_OF_MEMORY;
         copy_text(out.message, sizeof out.message, "out of memory in pg_segments");
