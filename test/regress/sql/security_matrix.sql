@@ -108,7 +108,7 @@ INSERT INTO matrix (object, action, q) VALUES
   ('segments.track_changes', 'map', 'SELECT segments.track_changes()'),
   ('segments.install_pack', 'write', $q$SELECT * FROM segments.install_pack('lifecycle', build => false)$q$),
   ('segments.uninstall_pack', 'drop', $q$SELECT * FROM segments.uninstall_pack('lifecycle')$q$),
-  ('segments.start_run (fake run)', 'write', $q$SELECT segments.start_run((SELECT min(id) FROM segments.segments), 'manual')$q$),
+  ('internal _start_run (fake run)', 'write', $q$SELECT segments_internal._start_run((SELECT min(id) FROM segments.segments), 'manual')$q$),
   ('segments.recover_runs', 'write', 'SELECT segments.recover_runs()'),
   ('segments.prune_runs', 'drop', 'SELECT segments.prune_runs()'),
   -- attacks from issue 10: direct writes to the catalog
