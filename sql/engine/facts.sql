@@ -59,6 +59,8 @@ BEGIN
     END IF;
     n := n + 1;
   END LOOP;
+  -- What changed while untracked is in no log: the next facts refresh must be full.
+  UPDATE segments.facts_status SET full_refreshed_at = NULL;
   RETURN n;
 END $$;
 COMMENT ON FUNCTION segments.track_changes(boolean) IS
@@ -68,7 +70,7 @@ CREATE OR REPLACE FUNCTION segments.refresh_facts(as_of timestamptz DEFAULT now(
 RETURNS segments.facts_status
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  started timestamptz := clock_timestamp();
+  started timestamptz;
   cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
   r segments.facts_status;
 BEGIN
@@ -77,18 +79,23 @@ BEGIN
       HINT = 'Pass the moment the facts describe, e.g. now() or ''2024-06-01''.';
   END IF;
   PERFORM pg_advisory_xact_lock(1885824371, 2);
+  started := clock_timestamp();  -- after the lock: increases in commit order
   -- After a restore the mapped views are the extension's empty ones: rebuild them.
   IF EXISTS (SELECT 1 FROM segments.source_map m
              WHERE obj_description(format('segments.%I', 'source_' || m.kind)::regclass, 'pg_class') LIKE '%not mapped%') THEN
     PERFORM segments.restore_sources();
   END IF;
-  IF incremental THEN
+  -- Incremental needs a full refresh to start from (and one since the change log began).
+  IF incremental AND EXISTS (SELECT 1 FROM segments.facts_status WHERE full_refreshed_at IS NOT NULL) THEN
     RETURN segments_internal._refresh_changed_facts(as_of, started);
   END IF;
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
          string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
     INTO cols, sets
   FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped;
+  -- Everyone is recomputed: the change log starts afresh (before the facts query's snapshot, so a
+  -- change committed after this is logged again).
+  DELETE FROM segments.changed_customers;
   EXECUTE format($q$
     WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1)),
     del AS (DELETE FROM segments.customers c
@@ -100,19 +107,32 @@ BEGIN
     SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
            (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
   INTO n_total, n_ins, n_upd, n_del USING as_of;
-  INSERT INTO segments.facts_status AS s (id, refreshed_at, started_at, duration, customers, inserted, updated, deleted)
-  VALUES (1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del)
-  ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at, started_at = excluded.started_at,
-    duration = excluded.duration, customers = excluded.customers, inserted = excluded.inserted,
-    updated = excluded.updated, deleted = excluded.deleted
-  RETURNING * INTO r;
-  RETURN r;
+  RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, false);
 END $$;
 COMMENT ON FUNCTION segments.refresh_facts(timestamptz, boolean) IS
-  'Recomputes segments.customers as of a time (default now()) as a diff, or only the logged changed customers (incremental); returns counts and duration';
+  'Recomputes segments.customers as of a time (default now()) as a diff, or (incremental, after a first full one) only the logged changed customers and those whose horizon_at has passed; returns counts and duration';
 
--- Incremental: recompute only the customers logged in segments.changed_customers, then every
--- customer's value band against the new mean. Others keep their facts as of their refreshed_at.
+-- Records a facts refresh in segments.facts_status (a full one also as the last refit).
+CREATE OR REPLACE FUNCTION segments_internal._facts_done(as_of timestamptz, started timestamptz, n_total bigint,
+  n_ins bigint, n_upd bigint, n_del bigint, incremental boolean)
+RETURNS segments.facts_status
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  INSERT INTO segments.facts_status AS s (id, refreshed_at, started_at, duration, customers, inserted, updated, deleted,
+                                          full_refreshed_at, incremental)
+  VALUES (1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del,
+          CASE WHEN NOT incremental THEN as_of END, incremental)
+  ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at, started_at = excluded.started_at,
+    duration = excluded.duration, customers = excluded.customers, inserted = excluded.inserted,
+    updated = excluded.updated, deleted = excluded.deleted, incremental = excluded.incremental,
+    full_refreshed_at = CASE WHEN excluded.incremental THEN s.full_refreshed_at ELSE excluded.full_refreshed_at END
+  RETURNING *
+$$;
+
+-- Incremental: recompute only the customers logged in segments.changed_customers and those whose
+-- horizon_at has passed (a window, life cycle or abandoned cart moved with time alone), then every
+-- customer's value band against the new mean. Every other stored column of the others is what a
+-- full refresh at as_of gives (tested); their refreshed_at and days_since_last_order stay as of
+-- their last recompute (the clock columns).
 CREATE OR REPLACE FUNCTION segments_internal._refresh_changed_facts(as_of timestamptz, started timestamptz)
 RETURNS segments.facts_status
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -120,7 +140,8 @@ DECLARE
   ids text[]; cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
   r segments.facts_status;
 BEGIN
-  ids := ARRAY(SELECT customer_id FROM segments.changed_customers ORDER BY customer_id);
+  ids := ARRAY(SELECT c.customer_id FROM segments.changed_customers c
+               UNION SELECT f.customer_id FROM segments.customers f WHERE f.horizon_at <= as_of);
   DELETE FROM segments.changed_customers c WHERE c.customer_id = ANY (ids);
   -- The predictive columns come from models fitted over all customers: only a full refresh moves
   -- them (a changed customer keeps its previous predictions; a new one has none yet).
@@ -146,8 +167,7 @@ BEGIN
         FROM segments.customers k,
              (SELECT avg(aov) FILTER (WHERE orders > 0) AS mean_aov FROM segments.customers) m) x
   WHERE x.customer_id = c.customer_id AND c.value_band IS DISTINCT FROM x.band;
-  r := ROW(1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del);
-  RETURN r;
+  RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, true);
 END $$;
 
 -- Facts computed longer than pg_segments.facts_max_age ago (wall clock, whatever their as-of time)
@@ -170,6 +190,19 @@ BEGIN
   IF last IS NOT NULL AND last >= now() - max_age THEN
     RETURN false;
   END IF;
-  PERFORM segments.refresh_facts(now());
+  -- Incremental once the mapped tables are tracked; a full refresh (which refits the predictive
+  -- models) at least every pg_segments.facts_refit_interval (default 1 day).
+  PERFORM segments.refresh_facts(now(), incremental => segments_internal._facts_tracked() AND EXISTS (
+    SELECT 1 FROM segments.facts_status
+    WHERE full_refreshed_at >= now() - segments_internal._setting('pg_segments.facts_refit_interval')::interval));
   RETURN true;
 END $$;
+
+-- Are the change-logging triggers of segments.track_changes on every mapped table?
+CREATE OR REPLACE FUNCTION segments_internal._facts_tracked() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT EXISTS (SELECT 1 FROM segments.source_map)
+     AND NOT EXISTS (SELECT 1 FROM segments.source_map m
+                     WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = m.source
+                                       AND t.tgname = 'pg_segments_track_insert'))
+$$;

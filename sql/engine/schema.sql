@@ -84,7 +84,9 @@ CREATE TABLE segments.customers (
   p_alive float8,
   expected_orders_90d float8,
   predicted_clv numeric,
-  expected_next_order_at timestamptz
+  expected_next_order_at timestamptz,
+  -- incremental facts (docs/segments.md#incremental-facts)
+  horizon_at timestamptz
 );
 COMMENT ON TABLE segments.customers IS
   'Customer facts, one row per customer found in any source, as of the last segments.refresh_facts()';
@@ -129,6 +131,8 @@ COMMENT ON COLUMN segments.customers.predicted_clv IS
 COMMENT ON COLUMN segments.customers.expected_next_order_at IS
   'Last order + the median wait of a still-active customer (BG/NBD); in the past = overdue';
 COMMENT ON COLUMN segments.customers.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
+COMMENT ON COLUMN segments.customers.horizon_at IS
+  'Earliest time after refreshed_at at which a stored window, life-cycle, abandoned-cart or not-yet-visible (future-dated) fact of this row changes with no new data (NULL: never); an incremental refresh recomputes the row once it has passed';
 -- Column grants (all but the personal columns to readers and editors, those to segments_pii) are
 -- made by access/grants.sql, so columns added later are covered.
 REVOKE ALL ON segments.customers FROM PUBLIC;
@@ -141,9 +145,14 @@ CREATE TABLE segments.facts_status (
   customers bigint NOT NULL,
   inserted bigint NOT NULL,
   updated bigint NOT NULL,
-  deleted bigint NOT NULL
+  deleted bigint NOT NULL,
+  full_refreshed_at timestamptz,
+  incremental boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
+COMMENT ON COLUMN segments.facts_status.full_refreshed_at IS
+  'As-of time of the last full facts refresh (it refits the predictive models); incremental refreshes keep it';
+COMMENT ON COLUMN segments.facts_status.incremental IS 'Whether the last facts refresh was incremental';
 GRANT SELECT ON segments.facts_status TO segments_reader, segments_editor;
 
 -- Customers whose source rows changed since the last refresh (logged by segments.track_changes).

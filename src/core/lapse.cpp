@@ -6,15 +6,35 @@
 
 namespace pgs::core {
 
-double lost_after_days(const std::vector<double>& sorted_days, const LifecycleRule& rule) {
-    if (sorted_days.empty()) fail(ErrorKind::internal, "lost_after_days needs at least one order");
+namespace {
+
+// The limits classify() judges these orders by (one order: the typical cadence, spread as an
+// exponential gap).
+StageLimits limits_of(const std::vector<double>& sorted_days, const LifecycleRule& rule, const char* who) {
+    if (sorted_days.empty()) fail(ErrorKind::internal, who);
     rule.validate();
-    // The same cadence and spread floor as classify(); lost once the silence exceeds both the
-    // just-ordered window and mean + lost_sigmas * spread (lost_sigmas >= active_sigmas, validated).
     const Cadence cadence = cadence_of(sorted_days).value_or(
         Cadence{rule.typical_latency_days, rule.typical_latency_days});
-    const double spread = std::max(cadence.spread_days, rule.min_spread_ratio * cadence.mean_gap_days);
-    return std::max(rule.just_ordered_days, cadence.mean_gap_days + rule.lost_sigmas * spread);
+    return stage_limits(cadence, rule);
+}
+
+}  // namespace
+
+double lost_after_days(const std::vector<double>& sorted_days, const LifecycleRule& rule) {
+    // Lost once the silence exceeds both the just-ordered window and the lost limit (which is at
+    // least the active one: lost_sigmas >= active_sigmas, validated).
+    const StageLimits l = limits_of(sorted_days, rule, "lost_after_days needs at least one order");
+    return std::max(l.just_ordered, l.lost);
+}
+
+std::optional<double> next_stage_change_days(const std::vector<double>& sorted_days, double silence,
+                                             const LifecycleRule& rule) {
+    const StageLimits l = limits_of(sorted_days, rule, "next_stage_change_days needs at least one order");
+    // classify_silence's order of tests: each stage ends at its own limit.
+    if (silence <= l.just_ordered) return l.just_ordered;
+    if (silence <= l.active) return l.active;
+    if (silence <= l.lost) return l.lost;
+    return std::nullopt;
 }
 
 }  // namespace pgs::core

@@ -1,6 +1,7 @@
 // When a customer lapses: the silence after which the life-cycle classifier says `lost`.
 // Lets the insights compute "became lost during a period" for every order in one pass.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "lifecycle.h"
@@ -11,5 +12,12 @@ namespace pgs::core {
 // classify(sorted_days, last + s, rule) == lost  <=>  s > lost_after_days(sorted_days, rule).
 // Throws (like classify) on an invalid rule; requires at least one order.
 double lost_after_days(const std::vector<double>& sorted_days, const LifecycleRule& rule);
+
+// The silence (days after the last of `sorted_days`) beyond which classify() next gives another
+// stage than at `silence`: the limit of the current stage; none once the customer is lost
+// (with no new order the stage never changes again). What the facts store as their life-cycle
+// horizon. Throws (like classify) on an invalid rule; requires at least one order.
+std::optional<double> next_stage_change_days(const std::vector<double>& sorted_days, double silence,
+                                             const LifecycleRule& rule);
 
 }  // namespace pgs::core

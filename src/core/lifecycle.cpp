@@ -70,11 +70,17 @@ std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days) {
     return cadence_over(sorted_days.size(), [&](std::size_t i) { return sorted_days[i]; });
 }
 
-Lifecycle classify_silence(double silence, const Cadence& cadence, const LifecycleRule& rule) {
-    if (silence <= rule.just_ordered_days) return Lifecycle::just_ordered;
+StageLimits stage_limits(const Cadence& cadence, const LifecycleRule& rule) {
     const double spread = std::max(cadence.spread_days, rule.min_spread_ratio * cadence.mean_gap_days);
-    if (silence <= cadence.mean_gap_days + rule.active_sigmas * spread) return Lifecycle::active;
-    if (silence <= cadence.mean_gap_days + rule.lost_sigmas * spread) return Lifecycle::slipping_away;
+    return {rule.just_ordered_days, cadence.mean_gap_days + rule.active_sigmas * spread,
+            cadence.mean_gap_days + rule.lost_sigmas * spread};
+}
+
+Lifecycle classify_silence(double silence, const Cadence& cadence, const LifecycleRule& rule) {
+    const StageLimits limits = stage_limits(cadence, rule);
+    if (silence <= limits.just_ordered) return Lifecycle::just_ordered;
+    if (silence <= limits.active) return Lifecycle::active;
+    if (silence <= limits.lost) return Lifecycle::slipping_away;
     return Lifecycle::lost;
 }
 

@@ -37,6 +37,15 @@ std::optional<Lifecycle> classify_micros(const std::int64_t* sorted_micros, std:
 std::optional<Lifecycle> classify(const std::vector<double>& sorted_days, double as_of_days,
                                   const LifecycleRule& rule);
 
+// The silences (days since the last order) up to which each stage lasts: just_ordered up to
+// `just_ordered`, then active up to `active`, slipping_away up to `lost`, lost beyond.
+struct StageLimits {
+    double just_ordered;
+    double active;
+    double lost;
+};
+StageLimits stage_limits(const Cadence& cadence, const LifecycleRule& rule);
+
 // The same rule from a cadence and the silence alone (what the segment engine stores).
 Lifecycle classify_silence(double days_since_last, const Cadence& cadence, const LifecycleRule& rule);
 

@@ -4,10 +4,15 @@
 // bytes for a customer with up to four orders, grown by doubling (repalloc) beyond. Rows that come
 // in time order (a table written in time order, an index on (customer, ordered_at)) are appended.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "../core/errors.h"
+#include "../core/lapse.h"
 #include "../core/lifecycle.h"
+#include "../core/time_units.h"
 #include "agg_state.h"
 #include "convert.h"
 #include "enum_label.h"
@@ -91,6 +96,23 @@ int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& sett
 
 const char* const kLabels[] = {"just_ordered", "active", "slipping_away", "lost"};
 
+// When the stage next changes with no new order, in microseconds since the epoch, or nullopt (no
+// orders, or lost). Independent of as_of but for which stage it starts from (days are counted from
+// the first order), so facts computed at two as-of times before it agree on it; rounded down, and
+// never at or before as_of (a limit within rounding of as_of is re-judged a microsecond later).
+// Calls no PostgreSQL.
+std::optional<int64> compute_next_change(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
+    if (st.count == 0) return std::nullopt;
+    pgs::core::LifecycleRule rule = settings_rule;
+    if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
+    const int64 first = st.times[0], last = st.times[st.count - 1];
+    std::vector<double> days(static_cast<std::size_t>(st.count));
+    for (int32 i = 0; i < st.count; ++i) days[i] = pgs::core::micros_to_days(st.times[i] - first);
+    const auto next = pgs::core::next_stage_change_days(days, pgs::core::micros_to_days(st.as_of - last), rule);
+    if (!next) return std::nullopt;
+    return std::max(st.as_of + 1, last + static_cast<int64>(std::floor(*next * pgs::core::kMicrosPerDay)));
+}
+
 }  // namespace
 
 PGS_FUNCTION(pgs_lifecycle_accum) {
@@ -170,4 +192,14 @@ PGS_FUNCTION(pgs_lifecycle_final) {
                                     pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
     return pgs::enum_label_datum(fcinfo, kLabels, 4, stage);
+}
+
+// lifecycle_changes_at(ordered_at, as_of): same state as lifecycle_stage (PostgreSQL shares it
+// between the two aggregates in one query), another final function.
+PGS_FUNCTION(pgs_lifecycle_changes_at_final) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const auto next = compute_next_change(*reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0)),
+                                          pgs::settings::lifecycle_rule());
+    if (!next) PG_RETURN_NULL();
+    PG_RETURN_TIMESTAMPTZ(*next);
 }

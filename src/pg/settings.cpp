@@ -27,6 +27,7 @@ double typical_latency_days = lifecycle_defaults.typical_latency_days;
 // Read by the engine's SQL only (segments_internal._setting).
 int facts_max_age_s = 600;
 int run_retention_s = 30 * 86400;
+int facts_refit_interval_s = 86400;
 int refresh_timeout_ms = 10 * 60 * 1000;
 
 bool check_databases(char** newval, void** extra, GucSource source) {
@@ -66,6 +67,11 @@ void define() {
                             "Customer facts older than this are refreshed before a segment refresh (-1: never).",
                             "Refresh them yourself with segments.refresh_facts() when -1.", &facts_max_age_s,
                             facts_max_age_s, -1, INT_MAX, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("pg_segments.facts_refit_interval",
+                            "With tracked sources, the automatic facts refresh is incremental; a full one (which "
+                            "refits the predictive models) runs at least this often.",
+                            nullptr, &facts_refit_interval_s, facts_refit_interval_s, 0, INT_MAX, PGC_USERSET,
+                            GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pg_segments.run_retention", "segments.prune_runs() deletes finished runs older than this.",
                             nullptr, &run_retention_s, run_retention_s, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr,
                             nullptr, nullptr);

@@ -48,3 +48,31 @@ TEST(Lapse, RejectsBadRuleAndNoOrders) {
     EXPECT_THROW(lost_after_days({1, 2}, rule), Error);
     EXPECT_THROW(lost_after_days({}, LifecycleRule{}), Error);
 }
+
+// The next change: the stage is the same just before it and differs just after it; none when lost.
+TEST(Lapse, NextStageChangeAgreesWithClassify) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> gap(0, 120), sig(0, 4), ratio(0, 1), jod(0, 60), frac(0, 1.5);
+    for (int trial = 0; trial < 2000; ++trial) {
+        LifecycleRule rule;
+        rule.active_sigmas = sig(rng);
+        rule.lost_sigmas = rule.active_sigmas + sig(rng);
+        rule.min_spread_ratio = ratio(rng);
+        rule.just_ordered_days = jod(rng);
+        rule.typical_latency_days = 1 + gap(rng);
+        std::vector<double> days{0};
+        const int n = 1 + trial % 9;
+        for (int i = 1; i < n; ++i) days.push_back(days.back() + gap(rng));
+        const double silence = frac(rng) * lost_after_days(days, rule);
+        const Lifecycle now = *classify(days, days.back() + silence, rule);
+        const auto next = next_stage_change_days(days, silence, rule);
+        if (now == Lifecycle::lost) {
+            EXPECT_FALSE(next.has_value());
+            continue;
+        }
+        ASSERT_TRUE(next.has_value());
+        EXPECT_GE(*next, silence);
+        EXPECT_EQ(*classify(days, days.back() + std::max(silence, *next * (1 - 1e-9) - 1e-9), rule), now);
+        EXPECT_NE(*classify(days, days.back() + *next + 1e-6, rule), now);
+    }
+}

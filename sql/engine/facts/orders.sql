@@ -29,7 +29,8 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
           min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '168 hours') + interval '168 hours',
           min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '336 hours') + interval '336 hours',
           min(x.ordered_at) FILTER (WHERE x.past AND x.valid AND x.ordered_at > as_of - interval '720 hours') + interval '720 hours',
-          min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '2160 hours') + interval '2160 hours')
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '2160 hours') + interval '2160 hours',
+          @extschema@.lifecycle_changes_at(x.ordered_at, as_of) FILTER (WHERE x.purchase))
   FROM (
     SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
            so.ordered_at <= as_of AS past,

@@ -134,6 +134,8 @@ FROM segments.customers WHERE customer_id IN ('j', 'k') ORDER BY 1;
 -- Incremental facts: triggers log the customers whose source rows change; an incremental refresh
 -- recomputes only those (and every value band), so at the same as-of time it equals a full one.
 SELECT segments.track_changes() AS tables_tracked;
+-- What changed before tracking is in no log: the first refresh after track_changes() is full.
+SELECT customers, incremental, full_refreshed_at FROM segments.refresh_facts('2024-06-01', incremental => true);
 SELECT count(*) AS logged_before FROM segments.changed_customers;
 UPDATE shop.orders SET amount = amount + 1000 WHERE customer = 'c10';
 UPDATE shop.orders SET customer = 'c12' WHERE id = (SELECT min(id) FROM shop.orders WHERE customer = 'c11');
