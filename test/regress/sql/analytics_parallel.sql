@@ -14,7 +14,7 @@ SELECT clv(amount) AS clv, order_latency(ordered_at) AS latency,
 FROM par_orders;
 CREATE TEMP TABLE serial_grouped AS
 SELECT customer % 7 AS g, clv(amount) AS clv, order_latency(ordered_at) AS latency,
-       lifecycle_stage(ordered_at, '2024-06-01') AS stage
+       lifecycle_stage(ordered_at, '2024-06-01') AS stage, lifecycle_changes_at(ordered_at, '2024-06-01') AS changes
 FROM par_orders GROUP BY 1;
 
 SET parallel_setup_cost = 0;
@@ -35,8 +35,8 @@ SELECT customer % 7, clv(amount), order_latency(ordered_at), lifecycle_stage(ord
 FROM par_orders GROUP BY 1;
 SELECT count(*) AS groups_differing FROM (
   SELECT customer % 7 AS g, clv(amount) AS clv, order_latency(ordered_at) AS latency,
-         lifecycle_stage(ordered_at, '2024-06-01') AS stage
+         lifecycle_stage(ordered_at, '2024-06-01') AS stage, lifecycle_changes_at(ordered_at, '2024-06-01') AS changes
   FROM par_orders GROUP BY 1) p
 JOIN serial_grouped s USING (g)
-WHERE p.clv <> s.clv OR abs(p.latency - s.latency) > 1e-9 OR p.stage <> s.stage;
+WHERE p.clv <> s.clv OR abs(p.latency - s.latency) > 1e-9 OR p.stage <> s.stage OR p.changes IS DISTINCT FROM s.changes;
 DROP TABLE par_orders;
