@@ -126,6 +126,7 @@ LANGUAGE sql AS $$
     ORDER BY q.ms LIMIT 1) p ON true
   WHERE o.name NOT LIKE '%\_sql' AND o.name NOT LIKE '%\_sql\_%'
     AND o.name NOT IN ('bgnbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct')
+    AND o.name NOT LIKE 'facts\_%'
   ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2
                        WHEN 'lifecycle_stage' THEN 3 WHEN 'rfm_summary' THEN 4 WHEN 'count_window' THEN 5
                        WHEN 'value_band' THEN 6 ELSE 7 END, o.name
@@ -159,4 +160,29 @@ CREATE FUNCTION bench.fit_note() RETURNS text LANGUAGE sql AS $$
                 round((f).r::numeric, 3), round((f).alpha::numeric, 2), round((f).a::numeric, 3),
                 round((f).b::numeric, 3), (f).converged)
   FROM (SELECT bgnbd_fit((rfm).frequency, (rfm).recency, (rfm).t) AS f FROM bench.rfm) s
+$$;
+
+-- The facts pipeline (issue 11): compute_facts against its floor, the facts refreshes against
+-- CREATE TABLE AS of the facts.
+CREATE FUNCTION bench.report_facts() RETURNS TABLE (measure text, "ms" numeric, ratio text, goal text)
+LANGUAGE sql AS $$
+  WITH m AS (SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM bench.results GROUP BY name),
+  v AS (SELECT (SELECT ms FROM m WHERE name = 'facts_floor') AS floor, (SELECT ms FROM m WHERE name = 'facts_ctas') AS ctas,
+               (SELECT ms FROM m WHERE name = 'facts_refresh_full') AS full_)
+  SELECT x.measure, round(x.ms::numeric, 1), x.ratio, x.goal FROM (
+    SELECT 1 AS o, 'floor: count(*) GROUP BY customer over each source, summed' AS measure, m.ms, NULL AS ratio, NULL AS goal
+    FROM m WHERE m.name = 'facts_floor'
+    UNION ALL
+    SELECT 2, 'SELECT count(*) FROM compute_facts()', m.ms, round((m.ms / v.floor)::numeric, 2) || ' x the floor', '<= 5 x'
+    FROM m, v WHERE m.name = 'facts_compute'
+    UNION ALL
+    SELECT 3, 'refresh_facts() (full)', m.ms, round((m.ms / v.ctas)::numeric, 2) || ' x CREATE TABLE AS', '<= 1.5 x'
+    FROM m, v WHERE m.name = 'facts_refresh_full'
+    UNION ALL
+    SELECT 4, 'refresh_facts(incremental) after 1% of customers ordered', m.ms,
+           round((100 * m.ms / v.full_)::numeric, 2) || ' % of a full one', NULL FROM m, v WHERE m.name = 'facts_refresh_incr_1pct'
+    UNION ALL
+    SELECT 5, 'refresh_facts(incremental), nothing changed', m.ms,
+           round((100 * m.ms / v.full_)::numeric, 2) || ' % of a full one', NULL FROM m, v WHERE m.name = 'facts_refresh_incr_nothing') x
+  ORDER BY x.o
 $$;
