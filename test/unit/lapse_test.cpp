@@ -22,20 +22,30 @@ TEST(Lapse, NeverBeforeJustOrderedWindow) {
     EXPECT_DOUBLE_EQ(lost_after_days(daily, rule), 30);
 }
 
+// A random rule and order history (n orders, days from the first), as both tests below draw them.
+namespace {
+struct RandomCase {
+    LifecycleRule rule;
+    std::vector<double> days{0};
+};
+RandomCase random_case(std::mt19937& rng, int n) {
+    std::uniform_real_distribution<double> gap(0, 120), sig(0, 4), ratio(0, 1), jod(0, 60);
+    RandomCase c;
+    c.rule.active_sigmas = sig(rng);
+    c.rule.lost_sigmas = c.rule.active_sigmas + sig(rng);
+    c.rule.min_spread_ratio = ratio(rng);
+    c.rule.just_ordered_days = jod(rng);
+    c.rule.typical_latency_days = 1 + gap(rng);
+    for (int i = 1; i < n; ++i) c.days.push_back(c.days.back() + gap(rng));
+    return c;
+}
+}  // namespace
+
 // The threshold agrees with classify() on both sides, for random histories and rules.
 TEST(Lapse, AgreesWithClassify) {
     std::mt19937 rng(7);
-    std::uniform_real_distribution<double> gap(0, 120), sig(0, 4), ratio(0, 1), jod(0, 60);
     for (int trial = 0; trial < 2000; ++trial) {
-        LifecycleRule rule;
-        rule.active_sigmas = sig(rng);
-        rule.lost_sigmas = rule.active_sigmas + sig(rng);
-        rule.min_spread_ratio = ratio(rng);
-        rule.just_ordered_days = jod(rng);
-        rule.typical_latency_days = 1 + gap(rng);
-        std::vector<double> days{0};
-        const int n = 1 + trial % 9;
-        for (int i = 1; i < n; ++i) days.push_back(days.back() + gap(rng));
+        const auto [rule, days] = random_case(rng, 1 + trial % 9);
         const double t = lost_after_days(days, rule);
         EXPECT_NE(*classify(days, days.back() + t * (1 - 1e-9) - 1e-9, rule), Lifecycle::lost);
         EXPECT_EQ(*classify(days, days.back() + t * (1 + 1e-9) + 1e-9, rule), Lifecycle::lost);
@@ -52,17 +62,9 @@ TEST(Lapse, RejectsBadRuleAndNoOrders) {
 // The next change: the stage is the same just before it and differs just after it; none when lost.
 TEST(Lapse, NextStageChangeAgreesWithClassify) {
     std::mt19937 rng(11);
-    std::uniform_real_distribution<double> gap(0, 120), sig(0, 4), ratio(0, 1), jod(0, 60), frac(0, 1.5);
+    std::uniform_real_distribution<double> frac(0, 1.5);
     for (int trial = 0; trial < 2000; ++trial) {
-        LifecycleRule rule;
-        rule.active_sigmas = sig(rng);
-        rule.lost_sigmas = rule.active_sigmas + sig(rng);
-        rule.min_spread_ratio = ratio(rng);
-        rule.just_ordered_days = jod(rng);
-        rule.typical_latency_days = 1 + gap(rng);
-        std::vector<double> days{0};
-        const int n = 1 + trial % 9;
-        for (int i = 1; i < n; ++i) days.push_back(days.back() + gap(rng));
+        const auto [rule, days] = random_case(rng, 1 + trial % 9);
         const double silence = frac(rng) * lost_after_days(days, rule);
         const Lifecycle now = *classify(days, days.back() + silence, rule);
         const auto next = next_stage_change_days(days, silence, rule);
