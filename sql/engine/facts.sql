@@ -116,7 +116,7 @@ COMMENT ON FUNCTION segments.refresh_facts(timestamptz, boolean) IS
 CREATE OR REPLACE FUNCTION segments_internal._facts_done(as_of timestamptz, started timestamptz, n_total bigint,
   n_ins bigint, n_upd bigint, n_del bigint, incremental boolean)
 RETURNS segments.facts_status
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STRICT SET search_path = pg_catalog, pg_temp AS $$
   INSERT INTO segments.facts_status AS s (id, refreshed_at, started_at, duration, customers, inserted, updated, deleted,
                                           full_refreshed_at, incremental)
   VALUES (1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del,
@@ -135,7 +135,7 @@ $$;
 -- their last recompute (the clock columns).
 CREATE OR REPLACE FUNCTION segments_internal._refresh_changed_facts(as_of timestamptz, started timestamptz)
 RETURNS segments.facts_status
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   ids text[]; cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
   r segments.facts_status;
