@@ -104,6 +104,25 @@ BEGIN
   END IF;
 END $$;
 
+-- Copies the column comments of segments.customers onto a member view (same column names).
+CREATE OR REPLACE FUNCTION segments_internal._comment_member_view(name text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE rel regclass := format('segment_members.%I', name)::regclass; a record;
+BEGIN
+  FOR a IN
+    SELECT v.attname,
+           CASE v.attname
+             WHEN 'customer_id' THEN 'Member''s customer id (text); the natural key of this view'
+             WHEN 'joined_at' THEN 'Start of the refresh that added the customer (current stay)'
+             ELSE col_description('segments.customers'::regclass, c.attnum) END AS note
+    FROM pg_attribute v
+    LEFT JOIN pg_attribute c ON c.attrelid = 'segments.customers'::regclass AND c.attname = v.attname
+    WHERE v.attrelid = rel AND v.attnum > 0 AND NOT v.attisdropped
+  LOOP
+    EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', rel, a.attname, a.note);
+  END LOOP;
+END $$;
+
 -- (Re)creates segment_members."<name>": members joined with their facts. Fixed shape (no user SQL),
 -- owned by the extension owner, so it reads past row-level security and shows the rows only to
 -- those who may see the segment (segments_reader, or the privileges of its owner); security_barrier
@@ -140,7 +159,9 @@ BEGIN
     EXECUTE format('ALTER EXTENSION pg_segments DROP VIEW segment_members.%I', nm);
   END;
   EXECUTE format('COMMENT ON VIEW segment_members.%I IS %L', nm,
-                 format('Members of segment %s with their facts (pg_segments)', nm));
+                 format('Members of segment %s with their facts (pg_segments). Natural key: customer_id', nm));
+  -- BI tools show column comments as descriptions: the facts' own, plus the two membership columns.
+  PERFORM segments_internal._comment_member_view(nm);
   PERFORM segments_internal._grant_facts_columns(format('segment_members.%I', nm)::regclass);
 END $$;
 

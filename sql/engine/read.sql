@@ -6,8 +6,11 @@ CREATE OR REPLACE VIEW segments.members WITH (security_invoker = true) AS
 COMMENT ON VIEW segments.members IS 'Members of every segment: segment name, customer_id, joined_at';
 GRANT SELECT ON segments.members TO segments_reader, segments_editor;
 
+-- owner is text (regrole is a type ORMs and BI drivers cannot map). customers counts membership
+-- whether or not facts exist (after pg_restore they do not until the first refresh, and the
+-- segment is not empty); facts_stale says when revenue and orders are missing for that reason.
 CREATE OR REPLACE VIEW segments.overview WITH (security_invoker = true) AS
-  SELECT s.id, s.name AS segment, s.status, s.description, s.owner, s.pack,
+  SELECT s.id, s.name AS segment, s.status, s.description, s.owner::text AS owner, s.pack,
     coalesce(k.customers, 0) AS customers,
     coalesce(k.revenue, 0) AS revenue,
     coalesce(k.orders, 0) AS orders,
@@ -16,17 +19,21 @@ CREATE OR REPLACE VIEW segments.overview WITH (security_invoker = true) AS
     k.avg_order_latency_days,
     coalesce(h.added_revenue, 0) AS added_revenue,
     s.last_refresh_at, s.next_refresh_at, s.refresh_interval, s.timezone,
-    s.last_error, s.last_error_at, s.created_at
+    s.last_error, s.last_error_at, s.created_at,
+    f.refreshed_at AS facts_as_of,
+    (f.refreshed_at IS NULL OR k.without_facts > 0) AS facts_stale
   FROM segments.segments s
+  LEFT JOIN segments.facts_status f ON true
   LEFT JOIN LATERAL (
     SELECT count(*) AS customers, sum(c.revenue) AS revenue, sum(c.orders) AS orders,
-           avg(c.order_latency_days) AS avg_order_latency_days
-    FROM segments.membership m JOIN segments.customers c ON c.customer_id = m.customer_id
+           avg(c.order_latency_days) AS avg_order_latency_days,
+           count(*) FILTER (WHERE c.customer_id IS NULL) AS without_facts
+    FROM segments.membership m LEFT JOIN segments.customers c ON c.customer_id = m.customer_id
     WHERE m.segment_id = s.id) k ON true
   LEFT JOIN LATERAL (
     SELECT sum(hh.added_revenue) AS added_revenue FROM segments.history hh WHERE hh.segment_id = s.id) h ON true;
 COMMENT ON VIEW segments.overview IS
-  'One row per segment: customers, lifetime revenue, orders, AOV, average CLV and order latency (days), added revenue, status, refresh times';
+  'One row per segment: customers, lifetime revenue, orders, AOV, average CLV and order latency (days), added revenue, status, refresh times, whether the facts behind the figures are stale. Natural key: segment (or id)';
 GRANT SELECT ON segments.overview TO segments_reader, segments_editor;
 
 -- Members' email addresses for an email service provider; optional columns are NULL unless asked

@@ -143,6 +143,7 @@ BEGIN
 
   INSERT INTO segments.history (segment_id, run_id, at, size, joined, "left", revenue, orders, added_revenue, facts_at)
   VALUES (s.id, run_id, now(), sz, n_joined, n_left, rev, ords, added, facts_at);
+  PERFORM segments_internal.notify_membership_change(s.id, s.name, run_id, n_joined, n_left);
 
   UPDATE segments.segments x SET
     status = CASE WHEN x.status = 'inactive' THEN 'inactive' ELSE 'active' END,

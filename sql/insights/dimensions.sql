@@ -17,6 +17,11 @@ CREATE OR REPLACE VIEW segments.dimensions(dimension, kind, labels, description)
 COMMENT ON VIEW segments.dimensions IS
   'Named dimensions for segments.breakdown and segments.dimension_matrix (any column of segments.customers works too): labels in display order; kind rule = cells become a rule segment, query = a query segment';
 
+COMMENT ON COLUMN segments.dimensions.dimension IS 'Dimension name for segments.breakdown / dimension_matrix';
+COMMENT ON COLUMN segments.dimensions.kind IS 'rule: matrix cells become a rule segment; query: a query segment';
+COMMENT ON COLUMN segments.dimensions.labels IS 'Its values in display order';
+COMMENT ON COLUMN segments.dimensions.description IS 'What it groups by';
+
 -- SQL pieces of one dimension, over alias c (segments.customers) and join alias a:
 -- label_sql (text), sort_sql (sortable), join_sql (extra FROM clause or '').
 CREATE OR REPLACE FUNCTION segments_internal._insights_dimension(dimension text, a text,

@@ -186,3 +186,5 @@ END
 $fn$;
 COMMENT ON FUNCTION segments.uninstall_pack(text) IS
   'Drops the segments installed from a pack (membership, changes and history included); returns their names';
+
+COMMENT ON COLUMN segments.pack_segments.position IS 'Order within the pack';
