@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the dashboard (bi/dist/, a static site) from the database the PG* variables name:
+#   PGHOST=... PGPORT=... PGDATABASE=shop PGUSER=segments_dashboard bash bi/build.sh [--check DIR]
+# The login needs nothing but pg_segments_reader. Installs the pinned npm packages first (npm ci,
+# skipped while node_modules matches the lockfile). --check DIR then opens every page in headless
+# Chromium, saves screenshots in DIR and fails unless every chart drew data (bi/check.mjs).
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! cmp -s package-lock.json node_modules/.pgs-installed-lock 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.pgs-installed-lock
+fi
+rm -rf dist src/.observablehq/cache/data
+npx --no-install observable build
+if [ "${1:-}" = --check ]; then
+  node check.mjs "${2:?screenshot directory}"
+fi

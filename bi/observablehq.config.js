@@ -1,0 +1,17 @@
+// Observable Framework project settings (https://observablehq.com/framework/config).
+export default {
+  title: "pg_segments",
+  root: "src",
+  pages: [
+    {name: "Segments", path: "/"},
+    {name: "Segment development", path: "/development"},
+    {name: "Life cycle × value band", path: "/matrix"},
+    {name: "Cohort retention", path: "/cohorts"},
+    {name: "New, returning, lapsed", path: "/new-returning-lapsed"},
+    {name: "Members", path: "/members"}
+  ],
+  // No web fonts: the dashboard builds and displays without any network but the database.
+  globalStylesheets: [],
+  footer: "Data: pg_segments, read as a pg_segments_reader login.",
+  search: false
+};
