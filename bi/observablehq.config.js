@@ -12,6 +12,6 @@ export default {
   ],
   // No web fonts: the dashboard builds and displays without any network but the database.
   globalStylesheets: [],
-  footer: "Data: pg_segments, read as a pg_segments_reader login.",
+  footer: "Data: pg_segments, read as a segments_reader login.",
   search: false
 };

@@ -36,6 +36,10 @@ RETURNS TABLE(id bigint, action text, customer_id text, identifier text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE sid bigint := (segments_internal._get(segment)).id;
 BEGIN
+  IF NOT has_column_privilege('segments.customers', 'email', 'SELECT') THEN
+    RAISE EXCEPTION 'permission denied to read the audience of segment "%": identifiers come from e-mail addresses', segment
+      USING ERRCODE = '42501', HINT = format('It needs role segments_pii: GRANT segments_pii TO %s;', current_user);
+  END IF;
   PERFORM segments.audience_identifier(NULL, format);  -- validates format
   IF after_id IS NULL OR after_id < 0 THEN
     RAISE EXCEPTION 'after_id must be 0 or a change id, not %', coalesce(after_id::text, 'NULL')

@@ -1,6 +1,6 @@
 -- Column comments for the engine's tables and views: what a BI tool's "sync schema" shows as each
 -- column's description (Metabase, Superset, DBeaver read pg_description). Replaceable: re-run by
--- every upgrade. test/regress/sql/engine_comments.sql fails when a column in schemas segments or
+-- every upgrade. test/regress/sql/insights_bi.sql fails when a column in schemas segments or
 -- segment_members has none.
 
 -- segments.customers: the facts (columns not commented next to the table)
@@ -66,6 +66,10 @@ COMMENT ON COLUMN segments.source_orders.order_id IS 'The shop''s order id as te
 COMMENT ON COLUMN segments.source_orders.ordered_at IS 'When the order was placed';
 COMMENT ON COLUMN segments.source_orders.amount IS 'Order total (negative for a refund)';
 COMMENT ON COLUMN segments.source_orders.valid IS 'Counts as a purchase or refund (false: cancelled, failed payment)';
+COMMENT ON COLUMN segments.purchases.customer_id IS 'Customer id as text (as in segments.source_orders)';
+COMMENT ON COLUMN segments.purchases.order_id IS 'The shop''s order id as text';
+COMMENT ON COLUMN segments.purchases.ordered_at IS 'When the order was placed';
+COMMENT ON COLUMN segments.purchases.amount IS 'Order total, never negative (refunds are not purchases)';
 COMMENT ON COLUMN segments.source_contacts.customer_id IS 'Customer id as text';
 COMMENT ON COLUMN segments.source_contacts.email IS 'E-mail address';
 COMMENT ON COLUMN segments.source_contacts.opted_in IS 'Accepts marketing e-mail';

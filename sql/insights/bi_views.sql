@@ -4,11 +4,11 @@
 
 -- Time "now" of the data: the facts' as-of time (so a shop loaded from history, like CDNOW, has
 -- its recent months), else the clock.
-CREATE OR REPLACE FUNCTION segments_internal.data_now() RETURNS timestamptz
+CREATE OR REPLACE FUNCTION segments_internal._insights_data_now() RETURNS timestamptz
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT coalesce((SELECT f.refreshed_at FROM segments.facts_status f), now())
 $$;
-COMMENT ON FUNCTION segments_internal.data_now() IS
+COMMENT ON FUNCTION segments_internal._insights_data_now() IS
   'Internal: the facts'' as-of time (segments.facts_status.refreshed_at), or now() before any facts refresh';
 
 CREATE OR REPLACE VIEW segments.lifecycle_value_matrix WITH (security_invoker = true) AS
@@ -44,7 +44,7 @@ COMMENT ON COLUMN segments.cohort_retention.revenue IS 'Revenue of the cohort in
 
 CREATE OR REPLACE VIEW segments.new_returning_lapsed_monthly WITH (security_invoker = true) AS
   SELECT s.period_start, s.period_end, s.status, s.customers, s.orders, s.revenue
-  FROM (SELECT date_trunc('month', segments_internal.data_now()) + interval '1 month' AS to_at) t,
+  FROM (SELECT date_trunc('month', segments_internal._insights_data_now()) + interval '1 month' AS to_at) t,
        segments.new_returning_lapsed_series(t.to_at - interval '12 months', t.to_at, interval '1 month') s;
 COMMENT ON VIEW segments.new_returning_lapsed_monthly IS
   'New, returning and lapsed customers per month, the 12 months up to the facts'' as-of month (segments.new_returning_lapsed_series). Natural key: (period_start, status)';
@@ -86,6 +86,3 @@ COMMENT ON COLUMN segments.segment_overlap.only_a IS 'In segment_a only';
 COMMENT ON COLUMN segments.segment_overlap.only_b IS 'In segment_b only';
 COMMENT ON COLUMN segments.segment_overlap.jaccard IS 'in_both / customers in either (0..1)';
 COMMENT ON COLUMN segments.segment_overlap.pct_of_a IS 'in_both as % of segment_a';
-
-GRANT SELECT ON segments.lifecycle_value_matrix, segments.cohort_retention, segments.new_returning_lapsed_monthly,
-  segments.segment_development, segments.segment_overlap TO PUBLIC;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ready-made dashboard (bi/, Observable Framework) built against a small demo shop through a
-# login that has only pg_segments_reader, then every page opened in headless Chromium: each chart
+# login that has only segments_reader, then every page opened in headless Chromium: each chart
 # must have drawn data marks (checked in the DOM), no page may fail or reach the network.
 # Screenshots: build/bi-screenshots/.
 set -euo pipefail
@@ -17,20 +17,14 @@ pgs_psql -f demo/map_sources.sql >/dev/null
 pgs_psql -c "SELECT segments.refresh_facts()" -c "SET client_min_messages = error" -f demo/install_packs.sql \
   -c "CALL segments.refresh_due()" >/dev/null
 pgs_psql -v months=6 -f demo/replay_history.sql >/dev/null
-login=segments_dashboard
-if [ "$(pgs_psql -At -c "SELECT count(*) FROM pg_roles WHERE rolname = 'pg_segments_reader'")" = 1 ]; then
-  pgs_psql -f demo/dashboard_login.sql >/dev/null
-else
-  login=postgres  # until the role model (issue 10) is in
-  echo "note: no pg_segments_reader role yet; building as postgres"
-fi
+pgs_psql -f demo/dashboard_login.sql >/dev/null
 echo "demo shop ready in $((SECONDS - t0))s"
 
 t0=$SECONDS
 mkdir -p build
 out=build/bi-screenshots
 rm -rf "$out"
-PGDATABASE=bi_shop PGUSER=$login bash bi/build.sh --check "$out" > build/bi-check.log 2>&1 \
+PGDATABASE=bi_shop PGUSER=segments_dashboard bash bi/build.sh --check "$out" > build/bi-check.log 2>&1 \
   || { tail -40 build/bi-check.log; fail "dashboard build or check"; }
 grep -E '^(ok|FAIL) - ' build/bi-check.log
 summary=$(tail -1 build/bi-check.log)

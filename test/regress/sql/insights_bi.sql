@@ -140,6 +140,29 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT * FROM segments.audience_batches('bi_loyal', 0, 'meta', 1000000)$q$)
 ) v(q);
 
+-- As the reader role: every BI view reads (the insights over the sources also need SELECT on the
+-- shop's mapped tables, as every insight does); the audience (hashed e-mails) needs segments_pii.
+CREATE ROLE bi_reader IN ROLE segments_reader;
+CREATE ROLE bi_pii IN ROLE segments_reader, segments_pii;
+GRANT USAGE ON SCHEMA ins TO bi_reader, bi_pii;
+GRANT SELECT ON ALL TABLES IN SCHEMA ins TO bi_reader, bi_pii;
+SET ROLE bi_reader;
+SELECT (SELECT count(*) FROM segments.lifecycle_value_matrix) > 0 AS matrix,
+       (SELECT count(*) FROM segments.cohort_retention) > 0 AS cohorts,
+       (SELECT count(*) FROM segments.new_returning_lapsed_monthly) > 0 AS nrl,
+       (SELECT count(*) FROM segments.segment_development) > 0 AS development,
+       (SELECT count(*) FROM segments.segment_overlap) > 0 AS overlap,
+       (SELECT count(*) FROM segments.overview) AS overview_rows;
+SELECT pg_temp.error_of($q$SELECT * FROM segments.audience_changes('bi_loyal', 0)$q$) AS reader_audience;
+SELECT pg_temp.error_of($q$SELECT * FROM segments.audience_batches('bi_loyal', 0)$q$) AS reader_batches;
+SET ROLE bi_pii;
+SELECT count(*) > 0 AS pii_audience FROM segments.audience_changes('bi_loyal', 0);
+RESET ROLE;
+REVOKE ALL ON ALL TABLES IN SCHEMA ins FROM bi_reader, bi_pii;
+REVOKE ALL ON SCHEMA ins FROM bi_reader, bi_pii;
+DROP ROLE bi_reader;
+DROP ROLE bi_pii;
+
 -- Leave a fresh extension and no tables behind.
 DISCARD TEMP;
 SET client_min_messages = warning;
