@@ -1,6 +1,6 @@
 // Shared by the data loaders: one query against the shop database as the dashboard's login.
 // Connection from the standard libpq variables (PGHOST may be a Unix-socket directory, PGPORT,
-// PGDATABASE, PGUSER, PGPASSWORD): bi/build sets them; the login needs only segments_reader.
+// PGDATABASE, PGUSER, PGPASSWORD): bi/build sets them; the login needs segments_reader (docs/bi.md#the-login).
 import pg from "pg";
 
 // numeric and bigint arrive as strings by default; the charts want numbers.
