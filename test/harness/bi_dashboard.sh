@@ -22,7 +22,7 @@ echo "demo shop ready in $((SECONDS - t0))s"
 
 t0=$SECONDS
 mkdir -p build
-out=build/bi-screenshots
+out=$PWD/build/bi-screenshots
 rm -rf "$out"
 PGDATABASE=bi_shop PGUSER=segments_dashboard bash bi/build.sh --check "$out" > build/bi-check.log 2>&1 \
   || { tail -40 build/bi-check.log; fail "dashboard build or check"; }
