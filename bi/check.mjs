@@ -20,7 +20,7 @@ const pages = {
   "members": ["CLV so far vs predicted CLV"]
 };
 
-// A static file server for dist/ (Framework links pages without .html).
+// A static file server for dist/ (the pages link each other with .html: cleanUrls is off).
 const types = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml"};
 const server = http.createServer((req, res) => {
   let p = decodeURIComponent(new URL(req.url, "http://x").pathname);
@@ -51,7 +51,7 @@ try {
     const page = await browser.newPage();
     const offsite = [];
     page.on("request", (r) => { if (!r.url().startsWith(base)) offsite.push(r.url()); });
-    await page.goto(`${base}/${name === "index" ? "" : name}`, {waitUntil: "networkidle"});
+    await page.goto(`${base}/${name}.html`, {waitUntil: "networkidle"});
     await page.waitForFunction((n) => document.querySelectorAll('svg[aria-label^="chart:"]').length >= n,
                                charts.length, {timeout: 30000}).catch(() => {});
     const found = await page.evaluate((marks) => {

@@ -13,5 +13,7 @@ export default {
   // No web fonts: the dashboard builds and displays without any network but the database.
   globalStylesheets: [],
   footer: "Data: pg_segments, read as a segments_reader login.",
-  search: false
+  search: false,
+  // Links end in .html, so any static file server (python3 -m http.server -d bi/dist) serves the site.
+  cleanUrls: false
 };

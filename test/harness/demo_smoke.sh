@@ -11,10 +11,18 @@ cleanup() { bash demo/run clean >/dev/null 2>&1 || true; rm -rf "$PGS_DEMO_DIR";
 trap cleanup EXIT
 fail() { echo "demo_smoke: FAIL: $*" >&2; exit 1; }
 
+rm -rf bi/dist
 for round in 1 2; do
-  out=$(bash demo/run 1000 100 2>&1) || { echo "$out"; fail "demo/run failed (round $round)"; }
+  # The dashboard in the first round only (test/harness/bi_dashboard.sh checks its charts in Chromium).
+  dashboard=$((round == 1 ? 1 : 0))
+  out=$(PGS_DEMO_DASHBOARD=$dashboard bash demo/run 1000 100 2>&1) || { echo "$out"; fail "demo/run failed (round $round)"; }
   grep -q '== Segment overview' <<<"$out" || { echo "$out"; fail "no overview printed (round $round)"; }
   grep -q 'Done in' <<<"$out" || fail "no closing instructions (round $round)"
+  if [ "$dashboard" = 1 ]; then
+    grep -q 'dashboard: .*bi/dist/index.html' <<<"$out" || { echo "$out"; fail "no dashboard address printed"; }
+    built=$(cat bi/dist/_file/data/overview.*.json 2>/dev/null | grep -o '"segment":' | wc -l)
+    [ -s bi/dist/index.html ] && [ "$built" -ge 25 ] || fail "the demo's dashboard has $built segments"
+  fi
 done
 
 BIN=$(ls -d "$PGS_DEMO_DIR"/pg/usr/lib/postgresql/*/bin 2>/dev/null | head -1 || true)
@@ -38,7 +46,7 @@ diff=$(q "SELECT count(*) FROM segments.customers c FULL JOIN (SELECT customer_i
 [ "$diff" = 0 ] || fail "$diff customers' revenue differs from their orders"
 
 # The second data set: the real CDNOW purchases, with the BG/NBD calibration/holdout table.
-out=$(bash demo/run cdnow 2>&1) || { echo "$out"; fail "demo/run cdnow failed"; }
+out=$(PGS_DEMO_DASHBOARD=0 bash demo/run cdnow 2>&1) || { echo "$out"; fail "demo/run cdnow failed"; }
 grep -q 'BG/NBD fitted on the first 39 weeks' <<<"$out" || { echo "$out"; fail "cdnow: no BG/NBD section"; }
 cd_orders=$("$BIN/psql" -X -At -h "$PGS_DEMO_DIR/sock" -p "$PGS_DEMO_PORT" -U postgres -d cdnow \
   -c "SELECT count(*) || '/' || count(DISTINCT customer_id) FROM cdnow.orders")
@@ -48,4 +56,4 @@ cd_lost=$("$BIN/psql" -X -At -h "$PGS_DEMO_DIR/sock" -p "$PGS_DEMO_PORT" -U post
 [ "${cd_lost:-0}" -gt 0 ] || fail "cdnow: lifecycle_lost is empty"
 
 bash demo/run stop | grep -q stopped || fail "demo/run stop did not stop the server"
-echo "demo_smoke: ok ($segments segments, $nonempty with members, $orders orders; cdnow $cd_orders)"
+echo "demo_smoke: ok (dashboard built with $built segments, $segments segments, $nonempty with members, $orders orders; cdnow $cd_orders)"
