@@ -48,11 +48,19 @@ $after"
 ok "segments, owners, schedules, membership, changes, history, runs and source mappings survive pg_dump/restore"
 
 [ "$(DB=dst q "SELECT count(*) FROM segments.customers")" = 0 ] || fail "facts were dumped (they are derived)"
+# Before the facts are rebuilt the overview says so (facts_stale) and still counts the members.
+overview="SELECT string_agg(format('%s:%s:%s', segment, customers, facts_stale), ',' ORDER BY id) FROM segments.overview"
+src_overview=$(DB=src q "$overview")
+stale=$(DB=dst q "$overview")
+[ "$stale" = "${src_overview//:f/:t}" ] && [[ "$src_overview" != *:t* ]] \
+  || fail "overview after restore: $stale, expected the source's counts with facts_stale ($src_overview)"
+ok "after restore, before refresh_facts: overview keeps the member counts and says facts_stale ($stale)"
 PGS_DB=dst pgs_psql >/dev/null <<'SQL'
 SET pg_segments.facts_max_age = -1;
 SELECT segments.refresh_facts('2024-06-01');
 SQL
 [ "$(DB=dst q "SELECT count(*) FROM segments.source_orders")" = 140 ] || fail "source view not rebuilt after restore"
+[ "$(DB=dst q "$overview")" = "$src_overview" ] || fail "overview after refresh_facts: $(DB=dst q "$overview")"
 runs=$(DB=dst q "SET pg_segments.facts_max_age = -1; SELECT string_agg(format('%s:%s:%s:%s', status, joined, \"left\", size), ',' ORDER BY segment_id) FROM segments.refresh_all()")
 sizes=$(DB=src q "SELECT string_agg(format('succeeded:0:0:%s', n), ',' ORDER BY segment_id) FROM (SELECT segment_id, count(*) AS n FROM segments.membership GROUP BY 1) x")
 [ "$runs" = "$sizes" ] || fail "refresh after restore: $runs, expected $sizes (no joins or leaves)"
