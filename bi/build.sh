@@ -6,10 +6,7 @@
 # Chromium, saves screenshots in DIR and fails unless every chart drew data (bi/check.mjs).
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! cmp -s package-lock.json node_modules/.pgs-installed-lock 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error
-  cp package-lock.json node_modules/.pgs-installed-lock
-fi
+bash ../scripts/npm-ci .
 rm -rf dist src/.observablehq/cache/data
 npx --no-install observable build
 if [ "${1:-}" = --check ]; then

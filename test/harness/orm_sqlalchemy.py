@@ -1,4 +1,4 @@
-# Run by test/harness/orm_sqlalchemy.sh: SQLAlchemy (Debian python3-sqlalchemy 1.4) reflects and maps
+# Run by test/harness/orm.sh: SQLAlchemy (Debian python3-sqlalchemy 1.4) reflects and maps
 # segments.members, segments.overview and one segment_members view as a segments_reader login, the
 # way docs/bi.md#orms shows, and reads rows. Views have no primary key in the catalog: the natural
 # key is declared. A reader may not select the personal columns, so only the readable ones are

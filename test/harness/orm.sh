@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ORMs read segments through the reader role (docs/bi.md#orms): SQLAlchemy reflects and maps
-# segments.members, segments.overview and a segment_members view with their natural keys as a
-# login that has segments_reader only, and reads the rows (test/harness/orm_sqlalchemy.py).
+# ORMs read segments through the reader role (docs/bi.md#orms): SQLAlchemy (Debian) and Sequelize
+# (npm) each reflect and map segments.members, segments.overview and a segment_members view with
+# their natural keys as a login that has segments_reader only, and read the rows
+# (test/harness/orm_sqlalchemy.py, test/harness/orm_node/sequelize.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/pg.sh
@@ -20,3 +21,6 @@ members=$(pgs_psql -At -c "SELECT count(*) FROM segments.membership m JOIN segme
 /usr/bin/python3 test/harness/orm_sqlalchemy.py \
   "postgresql+psycopg2://orm_reader@/orm_shop?host=$PGS_SOCK&port=$PGS_PORT" 'Repeat buyers' "$members" \
   || fail "SQLAlchemy as a reader"
+bash scripts/npm-ci test/harness/orm_node > /dev/null
+node test/harness/orm_node/sequelize.mjs "$PGS_SOCK" "$PGS_PORT" orm_shop orm_reader 'Repeat buyers' "$members" \
+  || fail "Sequelize as a reader"
