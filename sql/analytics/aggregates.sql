@@ -26,6 +26,18 @@ CREATE OR REPLACE AGGREGATE @extschema@.clv(numeric) (
   MSFUNC = @extschema@.clv_accum, MINVFUNC = pg_catalog.numeric_accum_inv,
   MSTYPE = internal, MSSPACE = 128, MFINALFUNC = pg_catalog.numeric_sum,
   PARALLEL = SAFE);
+COMMENT ON FUNCTION @extschema@.clv_fixed_accum(internal, numeric) IS
+  'Support function of clv (transition: adds an amount to the int128 fixed-scale state); not callable on its own';
+COMMENT ON FUNCTION @extschema@.clv_fixed_combine(internal, internal) IS
+  'Support function of clv (combines two partial states of a parallel plan); not callable on its own';
+COMMENT ON FUNCTION @extschema@.clv_fixed_serialize(internal) IS
+  'Support function of clv (state to bytes, between parallel processes); not callable on its own';
+COMMENT ON FUNCTION @extschema@.clv_fixed_deserialize(bytea, internal) IS
+  'Support function of clv (bytes to state); not callable on its own';
+COMMENT ON FUNCTION @extschema@.clv_fixed_final(internal) IS
+  'Support function of clv (the exact numeric total); not callable on its own';
+COMMENT ON FUNCTION @extschema@.clv_accum(internal, numeric) IS
+  'Support function of clv for sliding window frames (PostgreSQL''s numeric sum state, NaN/infinity refused); not callable on its own';
 COMMENT ON AGGREGATE @extschema@.clv(numeric) IS
   'Historic customer lifetime value: total of the order amounts (refunds negative); NULL over no rows';
 

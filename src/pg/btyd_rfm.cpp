@@ -53,6 +53,7 @@ struct Spend {
 
 // Kept across rows (fn_extra): the day lookups of the order times and of the cut-off, and the unit.
 struct AccumCache {
+    pgs::StateArena arena;  // the groups' states (agg_state.h)
     pgs::LocalDayCache order, cutoff;
     bool unit_known;
     Oid unit_type;   // text, or the time_unit enum
@@ -160,11 +161,12 @@ double period_arg(FunctionCallInfo fcinfo, AccumCache& cache) {
 
 PGS_FUNCTION(pgs_rfm_accum) {
     MemoryContext cxt = pgs::aggregate_context(fcinfo, "rfm_summary");
-    RfmState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
+    AccumCache& dc = cache_of(fcinfo);
+    RfmState* st = PG_ARGISNULL(0) ? static_cast<RfmState*>(pgs::arena_alloc(&dc.arena, cxt, sizeof(RfmState)))
+                                   : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(3))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("rfm_summary cutoff must not be NULL"),
                         errhint("Pass the end of the observation period, e.g. now() or a calibration end date.")));
-    AccumCache& dc = cache_of(fcinfo);
     const double period_days = period_arg(fcinfo, dc);
     const TimestampTz cutoff_ts = pgs::finite_timestamp(PG_GETARG_DATUM(3), "rfm_summary cutoff");
     if (!st->has_cutoff || cutoff_ts != st->cutoff_ts || period_days != st->period_days) {
@@ -191,7 +193,8 @@ PGS_FUNCTION(pgs_rfm_combine) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    RfmState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
+    RfmState* st = PG_ARGISNULL(0) ? static_cast<RfmState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(RfmState)))
+                                   : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     const auto* other = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(1));
     if (other->has_cutoff) {
         set_cutoff(st, other->cutoff_day, other->period_days);

@@ -1,8 +1,9 @@
 // lifecycle_stage(ordered_at, as_of [, typical_latency]): the Clerk.io life-cycle stage on as_of.
 // Mean and spread of consecutive gaps need the customer's order times, so the state keeps them
-// (up to as_of), sorted, in one palloc'd chunk: a small header and the times right after it, 64
-// bytes for a customer with up to four orders, grown by doubling (repalloc) beyond. Rows that come
-// in time order (a table written in time order, an index on (customer, ordered_at)) are appended.
+// (up to as_of), sorted, in one block: a small header and the times right after it, 64 bytes from
+// the function's arena for a customer with up to four orders, then its own chunk, doubled as it
+// grows. Rows that come in time order (a table written in time order, an index on
+// (customer, ordered_at)) are appended.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -27,7 +28,7 @@ struct LifecycleState {
     int32 has_as_of;
     int32 count;     // order times in `times`, ascending, all <= as_of
     int32 capacity;  // of `times`
-    int32 pad;
+    int32 in_arena;  // the first state of a group comes from the function's arena: never repalloc'd
     int64 times[FLEXIBLE_ARRAY_MEMBER];
 };
 
@@ -41,17 +42,33 @@ LifecycleState* new_state(MemoryContext cxt, int32 capacity) {
     return st;
 }
 
-// Room for `need` times; may move the state (the caller returns the new pointer).
-LifecycleState* reserve(LifecycleState* st, int32 need) {
+// A group's first state: 64 bytes from the function's arena (agg_state.h).
+LifecycleState* new_group_state(FunctionCallInfo fcinfo, MemoryContext cxt) {
+    auto* st = static_cast<LifecycleState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, state_size(kFirstCapacity)));
+    st->capacity = kFirstCapacity;
+    st->in_arena = 1;
+    return st;
+}
+
+// Room for `need` times; may move the state (the caller returns the new pointer). A state that
+// outgrows its arena slot moves to its own chunk in the aggregate context `cxt`.
+LifecycleState* reserve(LifecycleState* st, int32 need, MemoryContext cxt) {
     if (need <= st->capacity) return st;
     const int32 cap = std::max(need, 2 * st->capacity);
-    st = static_cast<LifecycleState*>(repalloc_huge(st, state_size(cap)));
+    if (st->in_arena) {
+        auto* moved = static_cast<LifecycleState*>(MemoryContextAllocHuge(cxt, state_size(cap)));
+        std::memcpy(moved, st, state_size(st->count));
+        moved->in_arena = 0;
+        st = moved;
+    } else {
+        st = static_cast<LifecycleState*>(repalloc_huge(st, state_size(cap)));
+    }
     st->capacity = cap;
     return st;
 }
 
-LifecycleState* insert(LifecycleState* st, int64 at) {
-    st = reserve(st, st->count + 1);
+LifecycleState* insert(LifecycleState* st, int64 at, MemoryContext cxt) {
+    st = reserve(st, st->count + 1, cxt);
     int64* t = st->times;
     const int32 n = st->count;
     if (n == 0 || t[n - 1] <= at) {
@@ -82,7 +99,7 @@ void set_typical(LifecycleState& st, double days) {
 }
 
 LifecycleState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
-    if (PG_ARGISNULL(arg)) return new_state(cxt, kFirstCapacity);
+    if (PG_ARGISNULL(arg)) return new_group_state(fcinfo, cxt);
     return reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(arg));
 }
 
@@ -126,7 +143,7 @@ PGS_FUNCTION(pgs_lifecycle_accum) {
     if (PG_NARGS() > 3 && !PG_ARGISNULL(3)) set_typical(*st, pgs::interval_days(PG_GETARG_DATUM(3)));
     if (!PG_ARGISNULL(1)) {
         TimestampTz at = pgs::finite_timestamp(PG_GETARG_DATUM(1), "lifecycle_stage ordered_at");
-        if (at <= as_of) st = insert(st, at);
+        if (at <= as_of) st = insert(st, at, cxt);
     }
     PG_RETURN_POINTER(st);
 }
@@ -138,12 +155,12 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
     const auto* other = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(1));
-    LifecycleState* st = PG_ARGISNULL(0) ? new_state(cxt, std::max(kFirstCapacity, other->count))
+    LifecycleState* st = PG_ARGISNULL(0) ? new_group_state(fcinfo, cxt)
                                          : reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
     if (other->has_as_of) set_as_of(*st, other->as_of);
     if (other->typical_days > 0) set_typical(*st, other->typical_days);
     // Merge the two sorted runs from the back, in place.
-    st = reserve(st, st->count + other->count);
+    st = reserve(st, st->count + other->count, cxt);
     int32 i = st->count, j = other->count;
     for (int32 k = i + j; j > 0; --k) {
         if (i > 0 && st->times[i - 1] > other->times[j - 1])
