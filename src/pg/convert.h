@@ -11,7 +11,7 @@ namespace pgs {
 
 // A finite timestamptz, or ereport 22008 naming the argument.
 TimestampTz finite_timestamp(Datum value, const char* what);
-// A finite numeric as double, or ereport 22023 (NaN) / 22003 (infinite).
+// A finite numeric as double (exactly numeric::float8's), or ereport 22023 (NaN) / 22003 (infinite).
 double finite_numeric_to_double(Datum value, const char* what);
 // Ereports unless the numeric is finite; cheap enough to call per row.
 void check_finite_numeric(Numeric value, const char* what);

@@ -1,7 +1,8 @@
 // value_band: Ometria's customer value bands. As a window function the reference is the mean of the
-// non-NULL values in the row's partition; as a scalar it is given.
+// non-NULL values in the row's partition (one pass over the partition for the mean, then each row
+// converts its own value again: the conversion is cheap, so nothing per row is kept beside the
+// window's own buffer); as a scalar it is given.
 #include <cmath>
-#include <limits>
 
 #include "../core/value_band.h"
 #include "convert.h"
@@ -16,16 +17,22 @@ namespace {
 
 const char* const kLabels[] = {"low", "medium", "high", "very_high"};
 
-// Per partition: the mean of the non-NULL values and every row's value as a double (NaN for NULL),
-// converted once in the first pass (numeric -> double goes through text in PostgreSQL 15, so
-// converting each row a second time for its own band cost a third of the function's time).
+// Per partition: the mean of the non-NULL values, from a first pass over the partition.
 struct PartitionMean {
     bool computed;
     int64 count;
     double mean;
-    double* values;  // in the partition's memory, indexed by row position
-    int64 rows;
 };
+
+// finite_numeric_to_double in a scratch context reset each time: the first pass reads a whole
+// partition inside one call, and the cast of a value wider than the fixed-scale reading allocates.
+double value_of(Datum v, MemoryContext scratch) {
+    MemoryContext old = MemoryContextSwitchTo(scratch);
+    const double d = pgs::finite_numeric_to_double(v, "value_band value");
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(scratch);
+    return d;
+}
 
 Datum band_datum(FunctionCallInfo fcinfo, double value, double reference) {
     return pgs::enum_label_datum(fcinfo, kLabels, 4, static_cast<int>(pgs::core::value_band(value, reference)));
@@ -43,38 +50,27 @@ PGS_FUNCTION(pgs_value_band_window) {
     WindowObject win = PG_WINDOW_OBJECT();
     auto* pm = static_cast<PartitionMean*>(WinGetPartitionLocalMemory(win, sizeof(PartitionMean)));
     if (!pm->computed) {
-        MemoryContext partcxt = GetMemoryChunkContext(pm);
-        int64 capacity = 64;
-        pm->values = static_cast<double*>(MemoryContextAllocHuge(partcxt, capacity * sizeof(double)));
+        MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "value_band", ALLOCSET_SMALL_SIZES);
         double sum = 0;
         for (int64 row = 0;; ++row) {
             bool isnull, isout;
             Datum v = WinGetFuncArgInPartition(win, 0, row, WINDOW_SEEK_HEAD, false, &isnull, &isout);
             if (isout) break;
-            if (row == capacity) {
-                capacity *= 2;
-                pm->values = static_cast<double*>(repalloc_huge(pm->values, capacity * sizeof(double)));
-            }
-            pm->rows = row + 1;
-            if (isnull) {
-                pm->values[row] = std::numeric_limits<double>::quiet_NaN();
-                continue;
-            }
-            const double value = pgs::finite_numeric_to_double(v, "value_band value");
-            pm->values[row] = value;
-            sum += value;
+            if (isnull) continue;
+            sum += value_of(v, scratch);
             ++pm->count;
         }
+        MemoryContextDelete(scratch);
         pm->mean = pm->count > 0 ? sum / static_cast<double>(pm->count) : 0;
         pm->computed = true;
     }
-    const int64 pos = WinGetCurrentPosition(win);
-    const double value = pos < pm->rows ? pm->values[pos] : std::numeric_limits<double>::quiet_NaN();
-    if (std::isnan(value)) PG_RETURN_NULL();
+    bool isnull;
+    Datum v = WinGetFuncArgCurrent(win, 0, &isnull);
+    if (isnull) PG_RETURN_NULL();
     if (!(pm->mean > 0))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("value_band: the mean value of the window partition is %g, not positive", pm->mean),
                         errhint("Bands compare each value with the partition's mean; exclude zero or negative "
                                 "values (refund-only customers) from the window.")));
-    return band_datum(fcinfo, value, pm->mean);
+    return band_datum(fcinfo, pgs::finite_numeric_to_double(v, "value_band value"), pm->mean);
 }
