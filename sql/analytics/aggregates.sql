@@ -1,8 +1,8 @@
 -- Analytics aggregates: clv, order_latency, lifecycle_stage (docs/functions.md).
 
 -- clv(numeric): sum of amounts, exactly sum(numeric)'s answer (value and scale), NaN/infinity
--- refused. The state is an int128 at a fixed scale with an exact numeric beside it for what does not
--- fit (src/pg/clv.cpp): 32 bytes per group. Sliding window frames use PostgreSQL's numeric sum
+-- refused. The state is an int64 at a fixed scale (int128, then an exact numeric beside it, for what
+-- does not fit; src/pg/clv.cpp): 16 bytes per group. Sliding window frames use PostgreSQL's numeric sum
 -- state (clv_accum), whose inverse transition they need.
 CREATE OR REPLACE FUNCTION @extschema@.clv_accum(internal, numeric) RETURNS internal
   AS 'MODULE_PATHNAME', 'pgs_clv_accum' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
@@ -18,7 +18,7 @@ CREATE OR REPLACE FUNCTION @extschema@.clv_fixed_final(internal) RETURNS numeric
   AS 'MODULE_PATHNAME', 'pgs_clv_fixed_final' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE OR REPLACE AGGREGATE @extschema@.clv(numeric) (
-  SFUNC = @extschema@.clv_fixed_accum, STYPE = internal, SSPACE = 32,
+  SFUNC = @extschema@.clv_fixed_accum, STYPE = internal, SSPACE = 16,
   FINALFUNC = @extschema@.clv_fixed_final, FINALFUNC_MODIFY = READ_ONLY,
   COMBINEFUNC = @extschema@.clv_fixed_combine,
   SERIALFUNC = @extschema@.clv_fixed_serialize,

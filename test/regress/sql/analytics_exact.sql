@@ -1,5 +1,6 @@
 -- The aggregates' fast paths give the plain answers exactly, serially and in parallel:
--- - clv keeps an int128 at a fixed scale and falls back to numeric beyond 18 decimals or 128 bits:
+-- - clv keeps an int64 at a fixed scale, widens to int128 and falls back to numeric beyond 18
+--   decimals or 128 bits:
 --   its value and display scale equal sum(numeric)'s at and across those limits;
 -- - rfm_summary (exact fixed-scale spend) and lifecycle_stage give the same answers whatever order
 --   the rows arrive in (time order, reversed, shuffled).
@@ -29,7 +30,10 @@ SELECT count(*) AS groups, count(*) FILTER (WHERE a IS DISTINCT FROM b) AS diffe
 FROM (SELECT k, clv(x)::text AS a, sum(x)::text AS b FROM exact_amounts GROUP BY k) s;
 SELECT kind, clv(x)::text = sum(x)::text AS same, clv(x) FROM exact_amounts GROUP BY kind ORDER BY kind;
 SELECT clv(x)::text = sum(x)::text AS same_total FROM exact_amounts;
--- Overflow by one unit, scale kept through cancellation, scale widened by a later row.
+-- Past int64 units (the 16-byte state widens to int128), overflow of int128 by one unit, scale kept
+-- through cancellation, scale widened by a later row.
+SELECT clv(x), sum(x) FROM (VALUES (92233720368547758.07::numeric), (0.01), (-0.02)) t(x);
+SELECT clv(x), sum(x) FROM (VALUES (-92233720368547758.08::numeric), (-0.01)) t(x);
 SELECT clv(x), sum(x) FROM (VALUES (170141183460469231731687303715884105727::numeric), (1)) t(x);
 SELECT clv(x), sum(x) FROM (VALUES (1.50::numeric), (2.250), (-3.75)) t(x);
 SELECT clv(x), sum(x) FROM (VALUES (99999999999999999999.99::numeric), (0.000000000000000001)) t(x);
