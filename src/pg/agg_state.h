@@ -37,13 +37,17 @@ inline StateArena* fn_arena(FunctionCallInfo fcinfo) {
     return static_cast<StateArena*>(fcinfo->flinfo->fn_extra);
 }
 
-// `size` zeroed bytes (MAXALIGNed) in `cxt`.
-inline void* arena_alloc(StateArena* arena, MemoryContext cxt, std::size_t size) {
+// `size` zeroed bytes in `cxt`, at an address that is a multiple of `align` (a power of two, at
+// least MAXALIGN): a state of 64 bytes aligned to 64 is one cache line, where a group's row lands.
+inline void* arena_alloc(StateArena* arena, MemoryContext cxt, std::size_t size, std::size_t align = MAXIMUM_ALIGNOF) {
     constexpr int kMaxSwitches = 16;
     size = MAXALIGN(size);
-    if (arena->cxt == cxt && arena->next + size <= arena->end) {
-        void* p = arena->next;
-        arena->next += size;
+    auto aligned = [align](char* p) {
+        return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + align - 1) & ~(uintptr_t)(align - 1));
+    };
+    if (arena->cxt == cxt && aligned(arena->next) + size <= arena->end) {
+        char* p = aligned(arena->next);
+        arena->next = p + size;
         std::memset(p, 0, size);
         return p;
     }
@@ -57,7 +61,8 @@ inline void* arena_alloc(StateArena* arena, MemoryContext cxt, std::size_t size)
     const bool fresh = arena->cxt != cxt;
     arena->block_size = fresh || arena->block_size == 0 ? 1024 : Min(arena->block_size * 2, static_cast<std::size_t>(65536));
     const std::size_t hook_size = fresh ? MAXALIGN(sizeof(Hook)) : 0;
-    char* block = static_cast<char*>(MemoryContextAlloc(cxt, Max(arena->block_size, hook_size + size)));
+    const std::size_t block_bytes = Max(arena->block_size, hook_size + size + align);
+    char* block = static_cast<char*>(MemoryContextAlloc(cxt, block_bytes));
     if (fresh) {
         auto* hook = reinterpret_cast<Hook*>(block);
         hook->arena = arena;
@@ -69,11 +74,12 @@ inline void* arena_alloc(StateArena* arena, MemoryContext cxt, std::size_t size)
         };
         MemoryContextRegisterResetCallback(cxt, &hook->callback);
     }
+    char* p = aligned(block + hook_size);
     arena->cxt = cxt;
-    arena->next = block + hook_size + size;
-    arena->end = block + Max(arena->block_size, hook_size + size);
-    std::memset(block + hook_size, 0, size);
-    return block + hook_size;
+    arena->next = p + size;
+    arena->end = block + block_bytes;
+    std::memset(p, 0, size);
+    return p;
 }
 
 // Appends raw bytes to a bytea under construction.

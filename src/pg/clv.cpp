@@ -45,7 +45,7 @@ ClvState* new_state(MemoryContext cxt) {
 }
 // A group's state from the function's arena (agg_state.h).
 ClvState* new_group_state(FunctionCallInfo fcinfo, MemoryContext cxt) {
-    return static_cast<ClvState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(ClvState)));
+    return static_cast<ClvState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(ClvState), 16));
 }
 
 WideSum* widen(MemoryContext cxt, ClvState* st) {

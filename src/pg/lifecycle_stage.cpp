@@ -44,7 +44,7 @@ LifecycleState* new_state(MemoryContext cxt, int32 capacity) {
 
 // A group's first state: 64 bytes from the function's arena (agg_state.h).
 LifecycleState* new_group_state(FunctionCallInfo fcinfo, MemoryContext cxt) {
-    auto* st = static_cast<LifecycleState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, state_size(kFirstCapacity)));
+    auto* st = static_cast<LifecycleState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, state_size(kFirstCapacity), 64));
     st->capacity = kFirstCapacity;
     st->in_arena = 1;
     return st;
