@@ -19,7 +19,11 @@
 -- Analytics functions of the extension's own schema (clv, order_latency, ...) keep PUBLIC's
 -- default EXECUTE: they are pure functions over the caller's own data.
 
--- Segments created before this version (0.1 member views were security_invoker, granted to PUBLIC).
+-- Segments created before this version: rule relations the upgrade dropped (over 0.1's stored
+-- facts table, sql/updates/0.1--0.2/issue-11.sql) are rebuilt over segments.customers, empty until
+-- the next refresh; member views are rebuilt (0.1's were security_invoker, granted to PUBLIC).
+SELECT segments_internal._build_rule_relation(s.id, s.rule, s.query, s.owner) FROM segments.segments s
+WHERE to_regclass(segments_internal._rule_relation(s.id)) IS NULL;
 SELECT segments_internal._build_member_view(s.id) FROM segments.segments s;
 
 DO $$

@@ -32,6 +32,16 @@ BEGIN
   RETURN format(E'SELECT * FROM (\n%s\n) AS q', segments_internal._check_fragment(query, 'query'));
 END $$;
 
+-- A per-segment relation created inside an extension script (ALTER EXTENSION ... UPDATE rebuilds
+-- them) became a member of the extension: it belongs to its segment (pg_dump keeps it), so it leaves.
+CREATE OR REPLACE FUNCTION segments_internal._leave_extension(rel regclass, kind text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_depend WHERE classid = 'pg_class'::regclass AND objid = rel AND deptype = 'e') THEN
+    EXECUTE format('ALTER EXTENSION pg_segments DROP %s %s', kind, rel);
+  END IF;
+END $$;
+
 -- Checks the rule or query as the segment owner (syntax, columns, boolean, privileges) and
 -- (re)creates the rule's materialized view, empty, owned by the segment owner. The check is a
 -- LIMIT 0 copy of it that the owner refreshes: REFRESH runs it as the owner (security-restricted)
@@ -75,6 +85,7 @@ BEGIN
     EXECUTE format('DROP MATERIALIZED VIEW %s', rel);
   END IF;
   EXECUTE format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', rel, body);
+  PERFORM segments_internal._leave_extension(rel::regclass, 'MATERIALIZED VIEW');
   EXECUTE format('ALTER MATERIALIZED VIEW %s OWNER TO %I', rel, owner::text);
   EXECUTE format('COMMENT ON MATERIALIZED VIEW %s IS %L', rel,
                  format('pg_segments: rule of segment %s (internal; read segment_members or segments.members)', id));  -- check-order: prose
@@ -150,6 +161,7 @@ BEGIN
                  nm, cols, id, id);
   BEGIN
     EXECUTE body;
+    PERFORM segments_internal._leave_extension(format('segment_members.%I', nm)::regclass, 'VIEW');
   EXCEPTION WHEN object_not_in_prerequisite_state THEN
     -- Inside ALTER EXTENSION ... UPDATE (the upgrade rebuilds every member view) PostgreSQL lets
     -- an extension script replace only its own objects: the view, which belongs to the segment and

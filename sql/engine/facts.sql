@@ -1,5 +1,6 @@
 -- Segment engine, part 2: customer facts (docs/segments.md#customer-facts).
--- segments.customers is materialized by segments.refresh_facts() from segments.compute_facts(as_of)
+-- segments.customers (a view over segments_internal.customer_facts) is materialized by
+-- segments.refresh_facts() from segments.compute_facts(as_of)
 -- (sql/engine/facts/: one per-customer query per source, joined by column name).
 
 -- A pg_segments.* setting, as text. A C function: calling it loads the library, which defines every
@@ -92,16 +93,16 @@ BEGIN
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
          string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
     INTO cols, sets
-  FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped;
+  FROM pg_attribute WHERE attrelid = 'segments_internal.customer_facts'::regclass AND attnum > 0 AND NOT attisdropped;
   -- Everyone is recomputed: the change log starts afresh (before the facts query's snapshot, so a
   -- change committed after this is logged again).
   DELETE FROM segments.changed_customers;
   EXECUTE format($q$
     WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1)),
-    del AS (DELETE FROM segments.customers c
-            USING (SELECT customer_id FROM segments.customers EXCEPT SELECT customer_id FROM new) gone
+    del AS (DELETE FROM segments_internal.customer_facts c
+            USING (SELECT customer_id FROM segments_internal.customer_facts EXCEPT SELECT customer_id FROM new) gone
             WHERE c.customer_id = gone.customer_id RETURNING 1),
-    ups AS (INSERT INTO segments.customers AS c (%1$s) SELECT %1$s FROM new
+    ups AS (INSERT INTO segments_internal.customer_facts AS c (%1$s) SELECT %1$s FROM new
             ON CONFLICT (customer_id) DO UPDATE SET %2$s
             RETURNING (xmax = 0) AS inserted)
     SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
@@ -131,8 +132,8 @@ $$;
 -- Incremental: recompute only the customers logged in segments.changed_customers and those whose
 -- horizon_at has passed (a window, life cycle or abandoned cart moved with time alone), then every
 -- customer's value band against the new mean. Every other stored column of the others is what a
--- full refresh at as_of gives (tested); their refreshed_at and days_since_last_order stay as of
--- their last recompute (the clock columns).
+-- full refresh at as_of gives (tested); refreshed_at and days_since_last_order are derived when
+-- read (segments.customers), so they are exact for every row too.
 CREATE OR REPLACE FUNCTION segments_internal._refresh_changed_facts(as_of timestamptz, started timestamptz)
 RETURNS segments.facts_status
 LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
@@ -141,7 +142,7 @@ DECLARE
   r segments.facts_status;
 BEGIN
   ids := ARRAY(SELECT c.customer_id FROM segments.changed_customers c
-               UNION SELECT f.customer_id FROM segments.customers f WHERE f.horizon_at <= as_of);
+               UNION SELECT f.customer_id FROM segments_internal.customer_facts f WHERE f.horizon_at <= as_of);
   DELETE FROM segments.changed_customers c WHERE c.customer_id = ANY (ids);
   -- The predictive columns come from models fitted over all customers: only a full refresh moves
   -- them (a changed customer keeps its previous predictions; a new one has none yet).
@@ -150,22 +151,22 @@ BEGIN
            FILTER (WHERE attname <> ALL (ARRAY['customer_id', 'p_alive', 'expected_orders_90d', 'predicted_clv',
                                                 'expected_next_order_at']))
     INTO cols, sets
-  FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped;
+  FROM pg_attribute WHERE attrelid = 'segments_internal.customer_facts'::regclass AND attnum > 0 AND NOT attisdropped;
   EXECUTE format($q$
     WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1, $2)),
-    del AS (DELETE FROM segments.customers c
+    del AS (DELETE FROM segments_internal.customer_facts c
             WHERE c.customer_id = ANY ($2) AND c.customer_id NOT IN (SELECT customer_id FROM new) RETURNING 1),
-    ups AS (INSERT INTO segments.customers AS c (%1$s) SELECT %1$s FROM new
+    ups AS (INSERT INTO segments_internal.customer_facts AS c (%1$s) SELECT %1$s FROM new
             ON CONFLICT (customer_id) DO UPDATE SET %2$s
             RETURNING (xmax = 0) AS inserted)
     SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
            (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
   INTO n_total, n_ins, n_upd, n_del USING as_of, ids;
-  UPDATE segments.customers c SET value_band = x.band
+  UPDATE segments_internal.customer_facts c SET value_band = x.band
   FROM (SELECT k.customer_id,
                CASE WHEN k.orders > 0 AND m.mean_aov > 0 THEN @extschema@.value_band(k.aov, m.mean_aov) END AS band
-        FROM segments.customers k,
-             (SELECT avg(aov) FILTER (WHERE orders > 0) AS mean_aov FROM segments.customers) m) x
+        FROM segments_internal.customer_facts k,
+             (SELECT avg(aov) FILTER (WHERE orders > 0) AS mean_aov FROM segments_internal.customer_facts) m) x
   WHERE x.customer_id = c.customer_id AND c.value_band IS DISTINCT FROM x.band;
   RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, true);
 END $$;

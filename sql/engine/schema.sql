@@ -14,8 +14,11 @@ COMMENT ON TABLE segments.source_map IS
 SELECT pg_catalog.pg_extension_config_dump('segments.source_map', '');
 GRANT SELECT ON segments.source_map TO segments_reader, segments_editor;
 
--- Customer facts (docs/segments.md#customer-facts): materialized by segments.refresh_facts().
-CREATE TABLE segments.customers (
+-- Customer facts (docs/segments.md#customer-facts): stored by segments.refresh_facts(), read through
+-- the view segments.customers (sql/engine/facts/customers.sql), which adds the columns that move
+-- with the clock alone (refreshed_at, days_since_last_order): derived at read time, never stored,
+-- so a refresh rewrites only the rows whose facts changed.
+CREATE TABLE segments_internal.customer_facts (
   customer_id text PRIMARY KEY,
   email text,
   first_name text,
@@ -30,12 +33,10 @@ CREATE TABLE segments.customers (
   revenue numeric NOT NULL DEFAULT 0,
   aov numeric,
   order_latency_days float8,
-  days_since_last_order float8,
   lifecycle @extschema@.lifecycle,
   value_band @extschema@.value_band,
   first_order_delay_days float8,
   second_order_delay_days float8,
-  refreshed_at timestamptz NOT NULL,
   -- beyond the contract: what the ready-made segments need
   shipping_address text,
   billing_address text,
@@ -88,54 +89,51 @@ CREATE TABLE segments.customers (
   -- incremental facts (docs/segments.md#incremental-facts)
   horizon_at timestamptz
 );
-COMMENT ON TABLE segments.customers IS
-  'Customer facts, one row per customer found in any source, as of the last segments.refresh_facts()';
-COMMENT ON COLUMN segments.customers.customer_id IS 'The customer''s id in the mapped sources';
-COMMENT ON COLUMN segments.customers.email IS 'From the contacts source';
-COMMENT ON COLUMN segments.customers.opted_in IS 'Opted in to marketing (contacts source)';
-COMMENT ON COLUMN segments.customers.lead_at IS 'Lead date: earliest contacts.created_at';
-COMMENT ON COLUMN segments.customers.first_order_at IS 'First valid order';
-COMMENT ON COLUMN segments.customers.second_order_at IS 'Second valid order';
-COMMENT ON COLUMN segments.customers.last_order_at IS 'Latest valid order';
-COMMENT ON COLUMN segments.customers.orders IS
+COMMENT ON TABLE segments_internal.customer_facts IS
+  'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
+COMMENT ON COLUMN segments_internal.customer_facts.customer_id IS 'The customer''s id in the mapped sources';
+COMMENT ON COLUMN segments_internal.customer_facts.email IS 'From the contacts source';
+COMMENT ON COLUMN segments_internal.customer_facts.opted_in IS 'Opted in to marketing (contacts source)';
+COMMENT ON COLUMN segments_internal.customer_facts.lead_at IS 'Lead date: earliest contacts.created_at';
+COMMENT ON COLUMN segments_internal.customer_facts.first_order_at IS 'First valid order';
+COMMENT ON COLUMN segments_internal.customer_facts.second_order_at IS 'Second valid order';
+COMMENT ON COLUMN segments_internal.customer_facts.last_order_at IS 'Latest valid order';
+COMMENT ON COLUMN segments_internal.customer_facts.orders IS
   'Valid orders; a refund (valid row with a negative amount) is not an order, it reduces revenue';
-COMMENT ON COLUMN segments.customers.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';
-COMMENT ON COLUMN segments.customers.revenue IS 'clv() of valid orders; 0 without any';
-COMMENT ON COLUMN segments.customers.aov IS 'Average order value: revenue / orders';
-COMMENT ON COLUMN segments.customers.order_latency_days IS 'order_latency() of valid orders: mean days between orders';
-COMMENT ON COLUMN segments.customers.days_since_last_order IS 'Days from the last valid order to refreshed_at';
-COMMENT ON COLUMN segments.customers.lifecycle IS 'lifecycle_stage() of valid orders as of refreshed_at';
-COMMENT ON COLUMN segments.customers.value_band IS 'value_band of aov against the mean aov of all buyers';
-COMMENT ON COLUMN segments.customers.first_order_delay_days IS 'Days from lead_at to the first valid order';
-COMMENT ON COLUMN segments.customers.second_order_delay_days IS 'Days from the first to the second valid order';
-COMMENT ON COLUMN segments.customers.refreshed_at IS 'The as-of time of the facts refresh that computed this row';
-COMMENT ON COLUMN segments.customers.orders_7d IS 'Valid orders in the 7 days before refreshed_at (also _14d, _30d, _90d)';
-COMMENT ON COLUMN segments.customers.product_views_14d IS 'product_view events in the last 14 days (also _7d, _30d)';
-COMMENT ON COLUMN segments.customers.last_abandoned_cart_at IS
+COMMENT ON COLUMN segments_internal.customer_facts.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';
+COMMENT ON COLUMN segments_internal.customer_facts.revenue IS 'clv() of valid orders; 0 without any';
+COMMENT ON COLUMN segments_internal.customer_facts.aov IS 'Average order value: revenue / orders';
+COMMENT ON COLUMN segments_internal.customer_facts.order_latency_days IS 'order_latency() of valid orders: mean days between orders';
+COMMENT ON COLUMN segments_internal.customer_facts.lifecycle IS 'lifecycle_stage() of valid orders as of refreshed_at';
+COMMENT ON COLUMN segments_internal.customer_facts.value_band IS 'value_band of aov against the mean aov of all buyers';
+COMMENT ON COLUMN segments_internal.customer_facts.first_order_delay_days IS 'Days from lead_at to the first valid order';
+COMMENT ON COLUMN segments_internal.customer_facts.second_order_delay_days IS 'Days from the first to the second valid order';
+COMMENT ON COLUMN segments_internal.customer_facts.orders_7d IS 'Valid orders in the 7 days before refreshed_at (also _14d, _30d, _90d)';
+COMMENT ON COLUMN segments_internal.customer_facts.product_views_14d IS 'product_view events in the last 14 days (also _7d, _30d)';
+COMMENT ON COLUMN segments_internal.customer_facts.last_abandoned_cart_at IS
   'Latest cart_add (within 30 days) that was the last add before no order/checkout followed within 15 minutes';
-COMMENT ON COLUMN segments.customers.abandoned_carts_7d IS 'Abandoned carts (see last_abandoned_cart_at) in the last 7 days (also _14d)';
-COMMENT ON COLUMN segments.customers.last_campaign_engagement_at IS 'Latest email_open or email_click event';
-COMMENT ON COLUMN segments.customers.last_engaged_at IS 'Latest email open/click, session, or subscription last_seen_at';
-COMMENT ON COLUMN segments.customers.subscription_status IS 'Status of the latest subscription';
-COMMENT ON COLUMN segments.customers.has_active_subscription IS 'Has a paid (non-trial) subscription with status active';
-COMMENT ON COLUMN segments.customers.on_trial IS 'Has a trial subscription that is trialing or active';
-COMMENT ON COLUMN segments.customers.trial_started_at IS 'Start of the latest trial';
-COMMENT ON COLUMN segments.customers.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
-COMMENT ON COLUMN segments.customers.deals_90d IS 'Deals created in the last 90 days';
-COMMENT ON COLUMN segments.customers.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
-COMMENT ON COLUMN segments.customers.p_alive IS
+COMMENT ON COLUMN segments_internal.customer_facts.abandoned_carts_7d IS 'Abandoned carts (see last_abandoned_cart_at) in the last 7 days (also _14d)';
+COMMENT ON COLUMN segments_internal.customer_facts.last_campaign_engagement_at IS 'Latest email_open or email_click event';
+COMMENT ON COLUMN segments_internal.customer_facts.last_engaged_at IS 'Latest email open/click, session, or subscription last_seen_at';
+COMMENT ON COLUMN segments_internal.customer_facts.subscription_status IS 'Status of the latest subscription';
+COMMENT ON COLUMN segments_internal.customer_facts.has_active_subscription IS 'Has a paid (non-trial) subscription with status active';
+COMMENT ON COLUMN segments_internal.customer_facts.on_trial IS 'Has a trial subscription that is trialing or active';
+COMMENT ON COLUMN segments_internal.customer_facts.trial_started_at IS 'Start of the latest trial';
+COMMENT ON COLUMN segments_internal.customer_facts.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
+COMMENT ON COLUMN segments_internal.customer_facts.deals_90d IS 'Deals created in the last 90 days';
+COMMENT ON COLUMN segments_internal.customer_facts.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
+COMMENT ON COLUMN segments_internal.customer_facts.p_alive IS
   'Probability the customer is still active (BG/NBD fitted over all customers at the facts refresh)';
-COMMENT ON COLUMN segments.customers.expected_orders_90d IS 'Expected valid orders in the next 90 days (BG/NBD)';
-COMMENT ON COLUMN segments.customers.predicted_clv IS
+COMMENT ON COLUMN segments_internal.customer_facts.expected_orders_90d IS 'Expected valid orders in the next 90 days (BG/NBD)';
+COMMENT ON COLUMN segments_internal.customer_facts.predicted_clv IS
   'Predicted value of the next 12 months, discounted 1% a month (BG/NBD x Gamma-Gamma spend)';
-COMMENT ON COLUMN segments.customers.expected_next_order_at IS
+COMMENT ON COLUMN segments_internal.customer_facts.expected_next_order_at IS
   'Last order + the median wait of a still-active customer (BG/NBD); in the past = overdue';
-COMMENT ON COLUMN segments.customers.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
-COMMENT ON COLUMN segments.customers.horizon_at IS
+COMMENT ON COLUMN segments_internal.customer_facts.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
+COMMENT ON COLUMN segments_internal.customer_facts.horizon_at IS
   'Earliest time after refreshed_at at which a stored window, life-cycle, abandoned-cart or not-yet-visible (future-dated) fact of this row changes with no new data (NULL: never); an incremental refresh recomputes the row once it has passed';
--- Column grants (all but the personal columns to readers and editors, those to segments_pii) are
--- made by access/grants.sql, so columns added later are covered.
-REVOKE ALL ON segments.customers FROM PUBLIC;
+-- Read only through the view segments.customers (column grants there: access/grants.sql).
+REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC;
 
 CREATE TABLE segments.facts_status (
   id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),

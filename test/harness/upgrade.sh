@@ -144,6 +144,11 @@ if ! diff "$work/schema-up.txt" "$work/schema-fresh.txt" > "$work/schema.diff"; 
   fail "the upgraded schema differs from a fresh install: complete sql/updates/0.1--0.2/"
 fi
 ok "upgraded schema equals a fresh install: $(wc -l < "$work/schema-up.txt") properties compared"
+# The rule relations and member views the update rebuilt belong to their segments, not the extension.
+expect "per-segment relations that are extension members" "$(PGS_DB=up q "SELECT count(*) FROM pg_depend d
+  JOIN pg_class c ON c.oid = d.objid WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e'
+  AND c.relnamespace IN ('segment_rules'::regnamespace, 'segment_members'::regnamespace)")" 0
+ok "rebuilt rule relations ($(PGS_DB=up q "SELECT count(*) FROM pg_class WHERE relnamespace = 'segment_rules'::regnamespace")) and member views are the segments' own"
 
 # 5. The same change and refresh after the update and on the fresh install give the same answers.
 # Segments installed from 0.1's packs keep 0.1's definitions (an update never changes what a

@@ -3,7 +3,9 @@
 -- then the few columns that need more than one source or all customers (below). The select list is
 -- generated here, at install and upgrade, by column NAME: every column of segments.customers is
 -- either in the derived list or an output column of exactly one source query (else this fails), so
--- column order, and columns added by an upgrade at the end of the table, never shift a value.
+-- column order, and columns added by an upgrade at the end of the table, never shift a value. It
+-- returns the rows of the view segments.customers, clock columns included (at as_of); defaults come
+-- from the stored table's columns.
 DO $gen$
 DECLARE
   -- alias, per-customer query; a customer is any id found in any of them
@@ -37,7 +39,9 @@ BEGIN
     joins := joins || format('LEFT JOIN %1$s ON %1$s.customer_id = ids.customer_id', sources[i][1]);
   END LOOP;
   FOR col IN SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) AS dflt
-             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             FROM pg_attribute a
+             LEFT JOIN pg_attribute t ON t.attrelid = 'segments_internal.customer_facts'::regclass AND t.attname = a.attname
+             LEFT JOIN pg_attrdef d ON d.adrelid = t.attrelid AND d.adnum = t.attnum
              WHERE a.attrelid = 'segments.customers'::regclass AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum LOOP
     expr := derived ->> col.attname::text;

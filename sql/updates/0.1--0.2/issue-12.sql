@@ -2,7 +2,7 @@
 -- before the replaceable files re-run.
 
 -- Internal helpers live in a schema of their own (sql/schemas.sql): PUBLIC may not use it.
-CREATE SCHEMA segments_internal;
+CREATE SCHEMA IF NOT EXISTS segments_internal;  -- issue-11.sql, which runs before this file, creates tables in it
 COMMENT ON SCHEMA segments_internal IS 'pg_segments internal helpers (not part of the API)';
 REVOKE ALL ON SCHEMA segments_internal FROM PUBLIC;
 GRANT USAGE ON SCHEMA segments_internal TO segments_reader, segments_editor;

@@ -1,9 +1,10 @@
 -- Incremental facts are exact: random order (with refunds, cancellations, future dates), event,
 -- contact, subscription and deal changes plus clock advances (minutes to weeks), each followed by
 -- an incremental refresh at the new time, compared EXCEPT both ways with a full computation at that
--- time on every stored column but the clock columns (refreshed_at, days_since_last_order) and the
--- predictive scores (refitted only by a full refresh). Without horizon_at the windows, life cycles
--- and abandoned carts of untouched customers would go stale (counted below: such recomputes happen).
+-- time on every column of segments.customers (the clock columns refreshed_at and
+-- days_since_last_order are derived when read) but the predictive scores (refitted only by a full
+-- refresh). Without horizon_at the windows, life cycles and abandoned carts of untouched customers
+-- would go stale (counted below: such recomputes happen).
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_segments CASCADE;
 RESET client_min_messages;
@@ -66,11 +67,11 @@ SELECT customers > 100 AS many FROM segments.refresh_facts('2024-06-01');
 SELECT segments.track_changes() AS tracked;
 SELECT customers > 100 AS many, incremental FROM segments.refresh_facts('2024-06-01');  -- the first after tracking is full
 
--- The comparison: every stored column but the clock columns and the predictive scores.
+-- The comparison: every column but the predictive scores.
 CREATE FUNCTION inc.differences(at timestamptz) RETURNS bigint LANGUAGE sql AS $$
-  WITH inc AS (SELECT to_jsonb(c) - '{refreshed_at,days_since_last_order,p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] AS j
+  WITH inc AS (SELECT to_jsonb(c) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] AS j
                FROM segments.customers c),
-       full_ AS (SELECT to_jsonb(f) - '{refreshed_at,days_since_last_order,p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] AS j
+       full_ AS (SELECT to_jsonb(f) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] AS j
                  FROM segments.compute_facts(at) f)
   SELECT (SELECT count(*) FROM (SELECT j FROM inc EXCEPT SELECT j FROM full_) a)
        + (SELECT count(*) FROM (SELECT j FROM full_ EXCEPT SELECT j FROM inc) b)
@@ -96,12 +97,12 @@ SELECT count(*) AS steps, sum(differences) AS differences, sum(logged) > 0 AS so
        max(at) - min(at) > interval '30 days' AS clock_moved
 FROM inc.steps;
 SELECT refreshed_at = (SELECT max(at) FROM inc.steps) AS as_of_last_step, incremental, full_refreshed_at FROM segments.facts_status;
--- A full refresh at the same time changes nothing but the clock columns (and the refit scores).
+-- A full refresh at the same time changes nothing but the refit scores.
 CREATE TEMP TABLE before AS SELECT * FROM segments.customers;
 SELECT incremental FROM segments.refresh_facts((SELECT max(at) FROM inc.steps));
 SELECT count(*) AS changed_by_full FROM (
-  SELECT to_jsonb(c) - '{refreshed_at,days_since_last_order,p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM segments.customers c
-  EXCEPT SELECT to_jsonb(b) - '{refreshed_at,days_since_last_order,p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM before b) d;
+  SELECT to_jsonb(c) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM segments.customers c
+  EXCEPT SELECT to_jsonb(b) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM before b) d;
 
 SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
