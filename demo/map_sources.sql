@@ -22,7 +22,11 @@ SELECT segments.map_source('deals', 'shop.deals', $${
 -- The source views present customer ids as text; rules that look up one customer in a source
 -- (correlated subqueries such as the CRM pack's "last engagement") use an index only when one
 -- matches that expression. A DBA adds these once, next to the mapping.
+CREATE INDEX IF NOT EXISTS customers_customer_text ON shop.customers ((customer_id::text));
 CREATE INDEX IF NOT EXISTS orders_customer_text ON shop.orders ((customer_id::text), created_at);
 CREATE INDEX IF NOT EXISTS events_customer_text ON shop.events ((customer_id::text), occurred_at);
 CREATE INDEX IF NOT EXISTS subscriptions_customer_text ON shop.subscriptions ((customer_id::text));
 CREATE INDEX IF NOT EXISTS deals_customer_text ON shop.deals ((customer_id::text));
+-- Expression indexes get statistics only from ANALYZE: without them the planner guesses that a list
+-- of customer ids (an incremental facts refresh) matches most rows, and scans the whole table.
+ANALYZE shop.customers, shop.orders, shop.events, shop.subscriptions, shop.deals;

@@ -67,9 +67,12 @@ END $$;
 COMMENT ON FUNCTION segments.track_changes(boolean) IS
   'Installs (true) or removes (false) triggers on the mapped tables that log changed customers for refresh_facts(incremental => true)';
 
+-- jit off: the facts query's join estimates are far too high (the planner cannot know that each
+-- per-source part has one row per customer), so JIT would compile it with full optimization, which
+-- costs seconds: 2.1 of the 2.2 s of an incremental refresh of 300 customers at 30k customers.
 CREATE OR REPLACE FUNCTION segments.refresh_facts(as_of timestamptz DEFAULT now(), incremental boolean DEFAULT false)
 RETURNS segments.facts_status
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   started timestamptz;
   cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
@@ -130,20 +133,25 @@ LANGUAGE sql STRICT SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Incremental: recompute only the customers logged in segments.changed_customers and those whose
--- horizon_at has passed (a window, life cycle or abandoned cart moved with time alone), then every
--- customer's value band against the new mean. Every other stored column of the others is what a
--- full refresh at as_of gives (tested); refreshed_at and days_since_last_order are derived when
--- read (segments.customers), so they are exact for every row too.
+-- horizon_at has passed (a window, life cycle or abandoned cart moved with time alone), then the
+-- value bands the new mean AOV moves. Every other stored column of the others is what a full
+-- refresh at as_of gives (tested); refreshed_at and days_since_last_order are derived when read
+-- (segments.customers), so they are exact for every row too.
 CREATE OR REPLACE FUNCTION segments_internal._refresh_changed_facts(as_of timestamptz, started timestamptz)
 RETURNS segments.facts_status
 LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  ids text[]; cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
-  r segments.facts_status;
+  ids text[]; cols text; sets text; n_total bigint := 0; n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0;
+  old_mean numeric; new_mean numeric; lo numeric; hi numeric;
 BEGIN
   ids := ARRAY(SELECT c.customer_id FROM segments.changed_customers c
                UNION SELECT f.customer_id FROM segments_internal.customer_facts f WHERE f.horizon_at <= as_of);
+  IF cardinality(ids) = 0 THEN  -- nothing changed, no horizon passed: every row is exact at as_of
+    RETURN segments_internal._facts_done(as_of, started, 0, 0, 0, 0, true);
+  END IF;
   DELETE FROM segments.changed_customers c WHERE c.customer_id = ANY (ids);
+  -- The mean AOV every stored value band was computed against.
+  SELECT avg(f.aov) FILTER (WHERE f.orders > 0) INTO old_mean FROM segments_internal.customer_facts f;
   -- The predictive columns come from models fitted over all customers: only a full refresh moves
   -- them (a changed customer keeps its previous predictions; a new one has none yet).
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
@@ -155,19 +163,27 @@ BEGIN
   EXECUTE format($q$
     WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1, $2)),
     del AS (DELETE FROM segments_internal.customer_facts c
-            WHERE c.customer_id = ANY ($2) AND c.customer_id NOT IN (SELECT customer_id FROM new) RETURNING 1),
+            WHERE c.customer_id = ANY ($2) AND NOT EXISTS (SELECT 1 FROM new n WHERE n.customer_id = c.customer_id)
+            RETURNING 1),
     ups AS (INSERT INTO segments_internal.customer_facts AS c (%1$s) SELECT %1$s FROM new
             ON CONFLICT (customer_id) DO UPDATE SET %2$s
             RETURNING (xmax = 0) AS inserted)
     SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
            (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
   INTO n_total, n_ins, n_upd, n_del USING as_of, ids;
-  UPDATE segments_internal.customer_facts c SET value_band = x.band
-  FROM (SELECT k.customer_id,
-               CASE WHEN k.orders > 0 AND m.mean_aov > 0 THEN @extschema@.value_band(k.aov, m.mean_aov) END AS band
-        FROM segments_internal.customer_facts k,
-             (SELECT avg(aov) FILTER (WHERE orders > 0) AS mean_aov FROM segments_internal.customer_facts) m) x
-  WHERE x.customer_id = c.customer_id AND c.value_band IS DISTINCT FROM x.band;
+  -- Value bands (value_band: cut points at 0.75, 1.25 and 2.5 x the mean): the recomputed customers
+  -- (banded against their own mean by compute_facts) and those whose AOV lies between a cut point
+  -- at the old mean and at the new one (widened a little: the band itself is recomputed exactly).
+  SELECT avg(f.aov) FILTER (WHERE f.orders > 0) INTO new_mean FROM segments_internal.customer_facts f;
+  lo := least(old_mean, new_mean) * 0.999999;
+  hi := greatest(old_mean, new_mean) * 1.000001;
+  UPDATE segments_internal.customer_facts c
+  SET value_band = CASE WHEN c.orders > 0 AND new_mean > 0 THEN @extschema@.value_band(c.aov, new_mean) END
+  WHERE (c.customer_id = ANY (ids) OR old_mean IS NULL OR new_mean IS NULL OR old_mean <= 0 OR new_mean <= 0
+         OR c.aov BETWEEN 0.75 * lo AND 0.75 * hi OR c.aov BETWEEN 1.25 * lo AND 1.25 * hi
+         OR c.aov BETWEEN 2.5 * lo AND 2.5 * hi)
+    AND c.value_band IS DISTINCT FROM
+        CASE WHEN c.orders > 0 AND new_mean > 0 THEN @extschema@.value_band(c.aov, new_mean) END;
   RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, true);
 END $$;
 

@@ -134,6 +134,8 @@ COMMENT ON COLUMN segments_internal.customer_facts.horizon_at IS
   'Earliest time after refreshed_at at which a stored window, life-cycle, abandoned-cart or not-yet-visible (future-dated) fact of this row changes with no new data (NULL: never); an incremental refresh recomputes the row once it has passed';
 -- Read only through the view segments.customers (column grants there: access/grants.sql).
 REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC;
+-- An incremental refresh finds the rows whose horizon has passed without a scan.
+CREATE INDEX ON segments_internal.customer_facts (horizon_at);
 
 CREATE TABLE segments.facts_status (
   id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),

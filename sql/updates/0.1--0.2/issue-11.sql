@@ -52,3 +52,4 @@ ALTER TABLE segments.customer_facts SET SCHEMA segments_internal;
 REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC, segments_reader, segments_editor, segments_pii;
 COMMENT ON TABLE segments_internal.customer_facts IS
   'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
+CREATE INDEX ON segments_internal.customer_facts (horizon_at);
