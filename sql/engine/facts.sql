@@ -1,4 +1,4 @@
--- Segment engine, part 2: customer facts (docs/segments.md#customer-facts).
+-- Segment engine: customer facts (docs/segments.md#customer-facts).
 -- segments.customers (a view over segments_internal.customer_facts) is materialized by
 -- segments.refresh_facts() from segments.compute_facts(as_of)
 -- (sql/engine/facts/: one per-customer query per source, joined by column name).

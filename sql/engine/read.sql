@@ -1,4 +1,4 @@
--- Segment engine, part 5: what BI tools and sync jobs read (docs/segments.md#reading-segments).
+-- Segment engine: what BI tools and sync jobs read (docs/segments.md#reading-segments).
 
 CREATE OR REPLACE VIEW segments.members WITH (security_invoker = true) AS
   SELECT s.name AS segment, m.customer_id, m.joined_at, m.segment_id

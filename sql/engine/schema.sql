@@ -37,7 +37,7 @@ CREATE TABLE segments_internal.customer_facts (
   value_band @extschema@.value_band,
   first_order_delay_days float8,
   second_order_delay_days float8,
-  -- beyond the contract: what the ready-made segments need
+  -- beyond the core columns: what the ready-made segments need
   shipping_address text,
   billing_address text,
   last_attempted_order_at timestamptz,

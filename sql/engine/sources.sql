@@ -1,4 +1,4 @@
--- Segment engine, part 1: schemas and source mapping (docs/segments.md).
+-- Segment engine: source mapping, the views the facts read (docs/segments.md#sources).
 -- The shop's own tables are never copied: segments.map_source() (re)creates one view per source
 -- kind, segments.source_<kind>, with fixed column names and types.
 

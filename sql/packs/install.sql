@@ -75,12 +75,12 @@ BEGIN
   IF pack IS NULL OR NOT EXISTS (SELECT 1 FROM segments.pack_segments p WHERE p.pack = install_pack.pack) THEN
     SELECT string_agg(DISTINCT p.pack, ', ') INTO packs FROM segments.pack_segments p;
     RAISE EXCEPTION 'unknown pack: %', coalesce(quote_literal(pack), 'NULL')
-      USING ERRCODE = 'invalid_parameter_value',
+      USING ERRCODE = '22023',
             HINT = format('Available packs: %s (see segments.pack_catalog).', packs);
   END IF;
   IF vip_threshold IS NULL OR vip_threshold < 0 OR vip_threshold = 'NaN'::numeric THEN
     RAISE EXCEPTION 'vip_threshold must be a non-negative amount, got %', coalesce(vip_threshold::text, 'NULL')
-      USING ERRCODE = 'invalid_parameter_value',
+      USING ERRCODE = '22023',
             HINT = 'VIP customers are those whose revenue is above this amount; the default is 1000.';
   END IF;
   PERFORM segments_internal._check_schedule(refresh_interval, NULL);
@@ -97,7 +97,7 @@ BEGIN
     SELECT s.* INTO cur FROM segments.segments s WHERE s.name = d.name;
     IF FOUND AND cur.pack IS DISTINCT FROM d.pack THEN
       RAISE EXCEPTION 'segment % already exists and was not installed from pack %', d.name, d.pack
-        USING ERRCODE = 'duplicate_object',
+        USING ERRCODE = '42710',
               HINT = 'Rename or drop that segment, then install the pack again.';
     END IF;
     IF NOT FOUND THEN
@@ -116,7 +116,7 @@ BEGIN
         EXCEPTION WHEN unique_violation THEN
           -- the name is taken by a segment this role cannot see (row-level security)
           RAISE EXCEPTION 'segment % already exists, owned by a role whose segments you cannot see', d.name
-            USING ERRCODE = 'duplicate_object',
+            USING ERRCODE = '42710',
                   HINT = 'Ask that role (or a superuser) to install or drop the pack, or to grant you its role.';
         END;
         PERFORM set_config('client_min_messages', saved_level, true);
@@ -173,7 +173,7 @@ BEGIN
   IF pack IS NULL OR NOT EXISTS (SELECT 1 FROM segments.pack_segments p WHERE p.pack = uninstall_pack.pack) THEN
     SELECT string_agg(DISTINCT p.pack, ', ') INTO packs FROM segments.pack_segments p;
     RAISE EXCEPTION 'unknown pack: %', coalesce(quote_literal(pack), 'NULL')
-      USING ERRCODE = 'invalid_parameter_value',
+      USING ERRCODE = '22023',
             HINT = format('Available packs: %s (see segments.pack_catalog).', packs);
   END IF;
   FOR nm IN SELECT s.name FROM segments.segments s
