@@ -30,7 +30,8 @@ DO $$
 DECLARE
   r record;
   admin_routines name[] := ARRAY['map_source', 'unmap_source', 'restore_sources', 'refresh_facts', 'track_changes',
-    'install_pack', 'uninstall_pack', 'recover_runs', 'prune_runs', 'refresh_due'];
+    'install_pack', 'uninstall_pack', 'recover_runs', 'prune_runs', 'refresh_due',
+    'add_shard', 'remove_shard', 'shard_table'];
   -- the refresh-due policy, which CALL segments.refresh_due() runs as its caller
   admin_internal_routines name[] := ARRAY['_next_due_run', '_run_due'];
   editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
@@ -57,6 +58,8 @@ BEGIN
     END IF;
   END LOOP;
   REVOKE ALL ON ALL TABLES IN SCHEMA segment_rules, segments_internal FROM PUBLIC;
+  -- compute_facts (readers may run it) reads the sharded refresh's globals (empty outside it)
+  GRANT SELECT ON segments_internal.facts_globals TO segments_reader, segments_editor;
   REVOKE ALL ON ALL SEQUENCES IN SCHEMA segments, segments_internal FROM PUBLIC;
 
   REVOKE ALL ON ALL ROUTINES IN SCHEMA segments, segments_internal FROM PUBLIC;

@@ -1,5 +1,10 @@
--- Segment engine: who may act on which segment (docs/security.md), and finding a segment by name.
--- Used by every engine part after this one.
+-- Segment engine: who may act on which segment (docs/security.md), finding a segment by name, and
+-- the settings. Used by every engine part after this one.
+
+-- A pg_segments.* setting, as text. A C function: calling it loads the library, which defines every
+-- setting with its default (src/pg/settings.cpp), so the engine never repeats a default.
+CREATE OR REPLACE FUNCTION segments_internal._setting(name text) RETURNS text
+    AS 'MODULE_PATHNAME', 'pgs_setting' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- The segment row, by name, with a clear error when there is none (or it is not yours).
 CREATE OR REPLACE FUNCTION segments_internal._get(name text) RETURNS segments.segments

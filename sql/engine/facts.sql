@@ -3,11 +3,6 @@
 -- segments.refresh_facts() from segments.compute_facts(as_of)
 -- (sql/engine/facts/: one per-customer query per source, joined by column name).
 
--- A pg_segments.* setting, as text. A C function: calling it loads the library, which defines every
--- setting with its default (src/pg/settings.cpp), so the engine never repeats a default.
-CREATE OR REPLACE FUNCTION segments_internal._setting(name text) RETURNS text
-    AS 'MODULE_PATHNAME', 'pgs_setting' LANGUAGE C STABLE STRICT PARALLEL SAFE;
-
 -- Materializes the facts: one statement that deletes customers gone from the sources and upserts
 -- the rest, so readers keep reading the previous facts until commit. Runs as the extension owner
 -- (source mappings are an administrator's); serialized by an advisory lock.
@@ -43,10 +38,21 @@ END $$;
 -- Installs (or with false removes) the change-logging triggers on every mapped table.
 CREATE OR REPLACE FUNCTION segments.track_changes(enable boolean DEFAULT true) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE r regclass; t name; n int := 0;
+DECLARE r regclass; t name; n int := 0; sharded boolean := EXISTS (SELECT 1 FROM segments.shards);
 BEGIN
   FOR r IN SELECT DISTINCT m.source FROM segments.source_map m
            JOIN pg_class c ON c.oid = m.source WHERE c.relkind IN ('r', 'p') LOOP
+    -- A transition-table trigger on a table with foreign partitions would make every write to it fail
+    -- ("cannot collect transition tuples from child foreign tables"): on a coordinator the tracking
+    -- goes onto the shards instead (below); elsewhere, refuse.
+    IF EXISTS (SELECT 1 FROM pg_partition_tree(r) p JOIN pg_class c ON c.oid = p.relid WHERE c.relkind = 'f') THEN
+      IF sharded THEN
+        CONTINUE;
+      END IF;
+      RAISE EXCEPTION 'cannot track changes of %: it has foreign partitions', r USING ERRCODE = '0A000',
+        HINT = 'Triggers that log changed customers would break writes to it. Run pg_segments on the servers of the '
+               'partitions and declare them as shards (segments.add_shard), then track_changes() tracks on each shard.';
+    END IF;
     FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = r AND tgname LIKE 'pg\_segments\_track\_%' LOOP
       EXECUTE format('DROP TRIGGER %I ON %s', t, r);
     END LOOP;
@@ -60,6 +66,9 @@ BEGIN
     END IF;
     n := n + 1;
   END LOOP;
+  IF sharded THEN
+    n := n + segments_internal._shards_track_changes(enable);
+  END IF;
   -- What changed while untracked is in no log: the next facts refresh must be full.
   UPDATE segments.facts_status SET full_refreshed_at = NULL;
   RETURN n;
@@ -88,6 +97,12 @@ BEGIN
   IF EXISTS (SELECT 1 FROM segments.source_map m
              WHERE obj_description(format('segments.%I', 'source_' || m.kind)::regclass, 'pg_class') LIKE '%not mapped%') THEN
     PERFORM segments.restore_sources();
+  END IF;
+  -- Sharded mode (sql/engine/shards/, docs/scale-out.md): every shard computes its customers' facts
+  -- with the global statistics; always in full there (the shards' changes are not yet used incrementally).
+  IF EXISTS (SELECT 1 FROM segments.shards) THEN
+    SELECT * INTO n_total, n_ins, n_upd, n_del FROM segments_internal._refresh_sharded_facts(as_of);
+    RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, false);
   END IF;
   -- Incremental needs a full refresh to start from (and one since the change log began).
   IF incremental AND EXISTS (SELECT 1 FROM segments.facts_status WHERE full_refreshed_at IS NOT NULL) THEN

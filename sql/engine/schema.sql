@@ -298,3 +298,15 @@ END $$;
 REVOKE ALL ON segments.segments, segments.membership, segments.runs, segments.changes, segments.history FROM PUBLIC;
 GRANT SELECT ON segments.segments, segments.membership, segments.runs, segments.changes, segments.history
   TO segments_reader, segments_editor;
+
+-- A sharded refresh (sql/engine/shards/, docs/scale-out.md) hands each shard the models and the mean AOV
+-- computed over all shards: one row, written and removed inside that shard's refresh transaction,
+-- so no other session ever sees it; segments.compute_facts uses it instead of its own customers'.
+CREATE TABLE segments_internal.facts_globals (
+  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  mean_aov numeric,
+  bgnbd @extschema@.bgnbd_model,
+  gammagamma @extschema@.gammagamma_model
+);
+COMMENT ON TABLE segments_internal.facts_globals IS
+  'Inside a sharded facts refresh on a shard only: the mean AOV and BTYD models of all shards (empty otherwise)';

@@ -71,14 +71,21 @@ WITH
 %1$s,
 -- The buy-till-you-die models, fitted once over every buyer's RFM summary (in weeks). Gamma-Gamma
 -- models positive spend: repeat buyers whose repeat purchases average 0 or less (free orders) are
--- left out of its fit and get no predicted CLV.
+-- left out of its fit and get no predicted CLV. In a sharded refresh, the coordinator hands each
+-- shard the models and mean AOV of all shards instead (segments_internal.facts_globals, one row,
+-- only inside that refresh's transaction; sql/engine/shards/node.sql computes the same inputs).
 models AS (
+  SELECT g.bgnbd AS bg, g.gammagamma AS gg FROM segments_internal.facts_globals g
+  UNION ALL
   SELECT @extschema@.bgnbd_fit((o.rfm).frequency, (o.rfm).recency, (o.rfm).t) AS bg,
          @extschema@.gammagamma_fit((o.rfm).frequency, (o.rfm).monetary)
            FILTER (WHERE (o.rfm).frequency = 0 OR (o.rfm).monetary > 0) AS gg
   FROM o WHERE o.rfm IS NOT NULL AND only_customers IS NULL  -- fitted over everyone, never a subset
+    AND NOT EXISTS (SELECT FROM segments_internal.facts_globals)
+  HAVING NOT EXISTS (SELECT FROM segments_internal.facts_globals)
 ),
-m AS (SELECT avg(o.revenue / o.orders) FILTER (WHERE o.orders > 0) AS mean_aov FROM o),
+m AS (SELECT coalesce((SELECT g.mean_aov FROM segments_internal.facts_globals g),
+                      avg(o.revenue / o.orders) FILTER (WHERE o.orders > 0)) AS mean_aov FROM o),
 ids AS (%2$s)
 SELECT %3$s
 FROM ids

@@ -4,3 +4,24 @@
 CREATE TYPE @extschema@.time_unit AS ENUM ('days', 'weeks');
 COMMENT ON TYPE @extschema@.time_unit IS
   'Period of a BTYD summary: days or weeks (an enum, so that calls with it can be pushed down to shards)';
+CREATE TABLE segments_internal.facts_globals (
+  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  mean_aov numeric,
+  bgnbd @extschema@.bgnbd_model,
+  gammagamma @extschema@.gammagamma_model
+);
+COMMENT ON TABLE segments_internal.facts_globals IS
+  'Inside a sharded facts refresh on a shard only: the mean AOV and BTYD models of all shards (empty otherwise)';
+CREATE TABLE segments.shards (
+  server name PRIMARY KEY,
+  position int NOT NULL UNIQUE CHECK (position >= 0),
+  added_at timestamptz NOT NULL DEFAULT now(),
+  added_by name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE segments.shards IS
+  'The shards of a sharded pg_segments (one postgres_fdw server each; written by segments.add_shard): each computes the facts of its own customers';
+COMMENT ON COLUMN segments.shards.server IS 'The postgres_fdw foreign server of the shard (with a user mapping)';
+COMMENT ON COLUMN segments.shards.position IS
+  'The shard''s hash remainder: segments.shard_table() gives it the customers with hash(customer_id) % shards = position';
+SELECT pg_catalog.pg_extension_config_dump('segments.shards', '');
+GRANT SELECT ON segments.shards TO PUBLIC;
