@@ -128,7 +128,7 @@ compare_facts() {  # compare_facts REFERENCE: rows differing from segments.custo
        OR abs(extract(epoch FROM coalesce((r.j->>'expected_next_order_at')::timestamptz, 'epoch'))
             - extract(epoch FROM coalesce((s.j->>'expected_next_order_at')::timestamptz, 'epoch'))) > 1e-3"
 }
-[ "$(c -c "SELECT count(*) FROM ONLY segments.customers")" = 0 ] || fail "coordinator kept local facts"
+[ "$(c -c "SELECT count(*) FROM ONLY segments_internal.customer_facts")" = 0 ] || fail "coordinator kept local facts"
 n=$(c -c "SELECT count(*) FROM segments.customers")
 diff=$(compare_facts public.ref_customers)
 [ "$diff" = 0 ] || fail "$diff of $n customers' facts differ from the single node"
@@ -170,7 +170,7 @@ ok "a rule's WHERE runs on the shards: $moved_rule rows came back for $rule_memb
 # --- the plan shapes
 plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT c.customer_id FROM segments.customers c WHERE orders >= 3 AND lifecycle = 'active'")
 [ "$(grep -c 'Foreign Scan on segments_internal' <<<"$plan")" = 2 ] || fail "rule plan: $plan"
-[ "$(grep 'Remote SQL: SELECT customer_id FROM segments.customers WHERE' <<<"$plan" | grep 'orders >= 3' | grep -c "lifecycle = 'active'")" = 2 ] \
+[ "$(grep 'Remote SQL: SELECT customer_id FROM segments_internal.customer_facts WHERE' <<<"$plan" | grep 'orders >= 3' | grep -c "lifecycle = 'active'")" = 2 ] \
   || fail "rule WHERE not shipped: $plan"
 ok "plan: a rule segment's WHERE is in each shard's Remote SQL"
 agg="SELECT customer_id, public.clv(total), public.order_latency(created_at),

@@ -1,7 +1,8 @@
 -- Sharded mode, the coordinator's part (docs/scale-out.md). The coordinator owns the segments, the
 -- change log, the history and the schedule; each shard (a postgres_fdw server running pg_segments)
 -- holds its own customers' orders and computes their facts. segments.customers on the coordinator
--- is the union of the shards' facts: one foreign table per shard inheriting from it, so a rule
+-- is the union of the shards' facts: one foreign table per shard inheriting from its stored facts
+-- (segments_internal.customer_facts, under the view with the clock columns), so a rule
 -- segment's WHERE is shipped to every shard and only member ids come back. A facts refresh merges
 -- the global statistics (mean AOV, BTYD fits from mergeable states) from every shard and hands
 -- them back, so every shard bands and scores with the same numbers as one node would.
@@ -96,8 +97,8 @@ BEGIN
   END IF;
   pos := (SELECT coalesce(max(s.position) + 1, 0) FROM segments.shards s);
   child := format('segments_internal.%I', 'customers@' || server);
-  EXECUTE format('CREATE FOREIGN TABLE %s () INHERITS (segments.customers) SERVER %I '
-                 'OPTIONS (schema_name %L, table_name %L)', child, server, 'segments', 'customers');
+  EXECUTE format('CREATE FOREIGN TABLE %s () INHERITS (segments_internal.customer_facts) SERVER %I '
+                 'OPTIONS (schema_name %L, table_name %L)', child, server, 'segments_internal', 'customer_facts');
   EXECUTE format('COMMENT ON FOREIGN TABLE %s IS %L', child,
                  format('The customer facts computed on shard %s (part of segments.customers)', server));
   INSERT INTO segments.shards (server, position, added_by) VALUES (server, pos, caller::text);
@@ -252,7 +253,7 @@ BEGIN
     RAISE EXCEPTION '%', e_msg USING ERRCODE = e_state, DETAIL = e_detail, HINT = e_hint;
   END;
   -- The coordinator's own rows (from before it had shards) are not part of the union.
-  DELETE FROM ONLY segments.customers;
+  DELETE FROM ONLY segments_internal.customer_facts;
 END $$;
 
 -- segments.track_changes() on a coordinator: the change tracking goes onto every shard (its own
