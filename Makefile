@@ -55,7 +55,10 @@ check-core-isolation:
 # Each install-script file uses only what the files listed before it in sql/order.txt define.
 check-order:
 	@python3 scripts/check-order sql/order.txt
-all: check-core-isolation check-order
+# Every API object has an example in docs/ (its COMMENT ON is checked by test api_descriptions).
+check-docs:
+	@python3 scripts/check-docs sql/order.txt
+all: check-core-isolation check-order check-docs
 
 test:
 	bash test/run
@@ -64,4 +67,4 @@ demo:
 bench:
 	bash bench/run
 
-.PHONY: check-core-isolation check-order test demo bench
+.PHONY: check-core-isolation check-order check-docs test demo bench
