@@ -106,6 +106,19 @@ CREATE OR REPLACE AGGREGATE @extschema@.lifecycle_changes_at(ordered_at timestam
   PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.lifecycle_changes_at(timestamptz, timestamptz) IS
   'When lifecycle_stage(ordered_at, as_of) next changes if no order follows (NULL: lost, or no orders); e.g. SELECT customer, lifecycle_changes_at(ordered_at, now()) FROM orders GROUP BY 1';
+-- second_order_at(ordered_at, as_of): the same state again; the facts' second order without a
+-- window function (which would sort every order row).
+CREATE OR REPLACE FUNCTION @extschema@.second_order_at_final(internal) RETURNS timestamptz
+  AS 'MODULE_PATHNAME', 'pgs_second_order_at_final' LANGUAGE C CALLED ON NULL INPUT STABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE @extschema@.second_order_at(ordered_at timestamptz, as_of timestamptz) (
+  SFUNC = @extschema@.lifecycle_accum, STYPE = internal, SSPACE = 128,
+  FINALFUNC = @extschema@.second_order_at_final, FINALFUNC_MODIFY = READ_ONLY,
+  COMBINEFUNC = @extschema@.lifecycle_combine,
+  SERIALFUNC = @extschema@.lifecycle_serialize,
+  DESERIALFUNC = @extschema@.lifecycle_deserialize,
+  PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.second_order_at(timestamptz, timestamptz) IS
+  'The second earliest ordered_at at or before as_of (NULL with fewer than two orders); e.g. SELECT customer, second_order_at(ordered_at, now()) FROM orders GROUP BY 1';
 COMMENT ON AGGREGATE @extschema@.lifecycle_stage(timestamptz, timestamptz) IS
   'Clerk.io life-cycle stage on as_of, judged against the customer''s own order cadence';
 COMMENT ON AGGREGATE @extschema@.lifecycle_stage(timestamptz, timestamptz, interval) IS

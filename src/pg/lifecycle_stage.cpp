@@ -220,3 +220,13 @@ PGS_FUNCTION(pgs_lifecycle_changes_at_final) {
     if (!next) PG_RETURN_NULL();
     PG_RETURN_TIMESTAMPTZ(*next);
 }
+
+// second_order_at(ordered_at, as_of): the second earliest order time at or before as_of (NULL with
+// fewer than two). Same state as lifecycle_stage (sorted order times), so the facts query gets it
+// without sorting its rows for a window function.
+PGS_FUNCTION(pgs_second_order_at_final) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const auto* st = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
+    if (st->count < 2) PG_RETURN_NULL();
+    PG_RETURN_TIMESTAMPTZ(st->times[1]);
+}

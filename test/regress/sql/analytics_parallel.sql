@@ -14,8 +14,16 @@ SELECT clv(amount) AS clv, order_latency(ordered_at) AS latency,
 FROM par_orders;
 CREATE TEMP TABLE serial_grouped AS
 SELECT customer % 7 AS g, clv(amount) AS clv, order_latency(ordered_at) AS latency,
-       lifecycle_stage(ordered_at, '2024-06-01') AS stage, lifecycle_changes_at(ordered_at, '2024-06-01') AS changes
+       lifecycle_stage(ordered_at, '2024-06-01') AS stage, lifecycle_changes_at(ordered_at, '2024-06-01') AS changes,
+       second_order_at(ordered_at, '2024-06-01') AS second
 FROM par_orders GROUP BY 1;
+-- second_order_at is the second row of a numbering window, without the window.
+SELECT count(*) AS second_differing_from_window FROM (
+  SELECT g, min(ordered_at) FILTER (WHERE n = 2) AS w
+  FROM (SELECT customer % 7 AS g, ordered_at,
+               count(*) OVER (PARTITION BY customer % 7 ORDER BY ordered_at ROWS UNBOUNDED PRECEDING) AS n
+        FROM par_orders WHERE ordered_at <= '2024-06-01') x GROUP BY 1) a
+JOIN serial_grouped s USING (g) WHERE a.w IS DISTINCT FROM s.second;
 
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
@@ -35,8 +43,10 @@ SELECT customer % 7, clv(amount), order_latency(ordered_at), lifecycle_stage(ord
 FROM par_orders GROUP BY 1;
 SELECT count(*) AS groups_differing FROM (
   SELECT customer % 7 AS g, clv(amount) AS clv, order_latency(ordered_at) AS latency,
-         lifecycle_stage(ordered_at, '2024-06-01') AS stage, lifecycle_changes_at(ordered_at, '2024-06-01') AS changes
+         lifecycle_stage(ordered_at, '2024-06-01') AS stage, lifecycle_changes_at(ordered_at, '2024-06-01') AS changes,
+         second_order_at(ordered_at, '2024-06-01') AS second
   FROM par_orders GROUP BY 1) p
 JOIN serial_grouped s USING (g)
-WHERE p.clv <> s.clv OR abs(p.latency - s.latency) > 1e-9 OR p.stage <> s.stage OR p.changes IS DISTINCT FROM s.changes;
+WHERE p.clv <> s.clv OR abs(p.latency - s.latency) > 1e-9 OR p.stage <> s.stage OR p.changes IS DISTINCT FROM s.changes
+   OR p.second IS DISTINCT FROM s.second;
 DROP TABLE par_orders;
