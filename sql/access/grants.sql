@@ -36,7 +36,7 @@ DECLARE
   admin_internal_routines name[] := ARRAY['_next_due_run', '_run_due'];
   editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
     'deactivate_segment', 'refresh', 'refresh_now', 'refresh_all', 'wake_worker'];
-  reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows'];
+  reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows', 'progress_rows'];
   -- the per-source fact queries compute_facts inlines (read-only, SECURITY INVOKER)
   reader_helpers name[] := ARRAY['_get', '_check_schedule', 'order_facts', 'contact_facts', 'event_facts',
     'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts', 'holdout_customers', 'holdout_check'];

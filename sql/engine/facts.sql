@@ -93,6 +93,8 @@ BEGIN
   END IF;
   PERFORM pg_advisory_xact_lock(1885824371, 2);
   started := clock_timestamp();  -- after the lock: increases in commit order
+  PERFORM segments_internal.progress_report('refresh_facts', CASE WHEN incremental THEN 'computing changed facts'
+    ELSE 'computing facts' END, NULL, NULL, NULL, started);
   -- After a restore the mapped views are the extension's empty ones: rebuild them.
   IF EXISTS (SELECT 1 FROM segments.source_map m
              WHERE obj_description(format('segments.%I', 'source_' || m.kind)::regclass, 'pg_class') LIKE '%not mapped%') THEN

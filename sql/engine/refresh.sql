@@ -295,6 +295,9 @@ END $$;
 
 CREATE OR REPLACE FUNCTION segments_internal._run_due(run_id bigint) RETURNS segments.runs
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT segments_internal.progress_report('refresh_due', 'refreshing a due segment (' || r.trigger || ')', s.name,
+                                           NULL, NULL, clock_timestamp())
+  FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE r.id = _run_due.run_id;
   SELECT segments_internal._execute_recorded(run_id, true,
            (extract(epoch FROM segments_internal._setting('pg_segments.refresh_timeout')::interval) * 1000)::int)
 $$;
@@ -307,6 +310,7 @@ COMMENT ON FUNCTION segments.refresh(text, boolean) IS
 CREATE OR REPLACE FUNCTION segments_internal.refresh(caller regrole, name text, wait boolean) RETURNS segments.runs
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  PERFORM segments_internal.progress_report('refresh', 'refreshing a segment', name, 0, 1, clock_timestamp());
   RETURN segments_internal._refresh((segments_internal._segment_for(caller, name, 'refresh')).id, 'manual',
                                     coalesce(wait, true));
 END $$;
@@ -318,13 +322,17 @@ COMMENT ON FUNCTION segments.refresh_all() IS
 
 CREATE OR REPLACE FUNCTION segments_internal.refresh_all(caller regrole) RETURNS SETOF segments.runs
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE sid bigint;
+DECLARE sid bigint; ids bigint[]; k int := 0; started timestamptz := clock_timestamp();
 BEGIN
   PERFORM segments_internal._authorize(caller, 'create', what => 'refresh segments');
-  FOR sid IN SELECT s.id FROM segments.segments s
-             WHERE s.status <> 'inactive'
-               AND (pg_has_role(caller, 'segments_admin', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE'))
-             ORDER BY s.id LOOP
+  SELECT array_agg(s.id ORDER BY s.id) INTO ids FROM segments.segments s
+  WHERE s.status <> 'inactive'
+    AND (pg_has_role(caller, 'segments_admin', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE'));
+  FOREACH sid IN ARRAY coalesce(ids, '{}') LOOP
+    -- segments.progress: segment k of N (k - 1 done), seen by other sessions while this runs
+    PERFORM segments_internal.progress_report('refresh_all', 'refreshing segments',
+      (SELECT s.name FROM segments.segments s WHERE s.id = sid), k, cardinality(ids), started);
+    k := k + 1;
     RETURN NEXT segments_internal._refresh(sid, 'manual');
   END LOOP;
 END $$;

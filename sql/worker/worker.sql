@@ -47,3 +47,36 @@ COMMENT ON COLUMN segments.worker_status.runs_failed IS 'refreshes that failed s
 COMMENT ON COLUMN segments.worker_status.last_error IS 'last error the scheduler met (which call, segment id, SQLSTATE, message); shown to members of pg_read_all_stats only';
 COMMENT ON COLUMN segments.worker_status.last_error_at IS 'when last_error happened';
 COMMENT ON COLUMN segments.worker_status.refreshing_segment IS 'id of the segment being refreshed now (state refreshing)';
+
+-- Progress of long work (docs/segments.md#progress), in shared memory so that other sessions see it
+-- while the work runs (src/worker/progress.cpp). The engine reports; the slot is cleared when the
+-- reporting transaction ends. Without shared_preload_libraries, reports are dropped.
+CREATE OR REPLACE FUNCTION segments_internal.progress_report(command text, phase text, segment text,
+    done integer, total integer, started_at timestamptz) RETURNS void
+    AS 'MODULE_PATHNAME', 'pgs_progress_report' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION segments_internal.progress_report(text, text, text, integer, integer, timestamptz) IS
+    'Internal: replaces this session''s progress report (segments.progress) until its transaction ends';
+
+CREATE OR REPLACE FUNCTION segments.progress_rows(
+    OUT pid integer, OUT command text, OUT phase text, OUT segment text, OUT done integer,
+    OUT total integer, OUT started_at timestamptz, OUT updated_at timestamptz)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'pgs_progress_rows' LANGUAGE C VOLATILE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION segments.progress_rows() IS
+    'Rows of the segments.progress view, read from shared memory.';
+
+CREATE OR REPLACE VIEW segments.progress AS
+    SELECT p.pid, p.command, p.phase, p.segment, p.done, p.total,
+           p.started_at, clock_timestamp() - p.started_at AS elapsed, p.updated_at
+      FROM segments.progress_rows() p;
+COMMENT ON VIEW segments.progress IS
+    'Long work running now in this database (facts refresh, multi-segment refresh), while it runs: phase, segment k of N, elapsed time. Empty when pg_segments is not preloaded. Natural key: pid';
+COMMENT ON COLUMN segments.progress.pid IS 'process doing the work (pg_stat_activity.pid)';
+COMMENT ON COLUMN segments.progress.command IS 'refresh_facts, refresh_all, refresh or refresh_due (also the background worker''s refreshes)';
+COMMENT ON COLUMN segments.progress.phase IS 'what it is doing now, e.g. computing facts, refreshing segments';
+COMMENT ON COLUMN segments.progress.segment IS 'segment being refreshed now (NULL in a facts phase)';
+COMMENT ON COLUMN segments.progress.done IS 'segments finished so far (k - 1 while segment k runs); NULL when not counted';
+COMMENT ON COLUMN segments.progress.total IS 'segments in all (N); NULL when not counted';
+COMMENT ON COLUMN segments.progress.started_at IS 'when the command started';
+COMMENT ON COLUMN segments.progress.elapsed IS 'time since started_at';
+COMMENT ON COLUMN segments.progress.updated_at IS 'when the phase or count last changed';

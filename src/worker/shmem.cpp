@@ -1,4 +1,4 @@
-// Shared memory of the background worker, and the DROP DATABASE guard.
+// Shared memory of the background worker and of progress reports, and the DROP DATABASE guard.
 #include "../pg/guard.h"
 #include "worker.h"
 
@@ -38,6 +38,7 @@ Size shared_size() {
 extern "C" void pgs_shmem_request(void) {
     if (prev_shmem_request_hook) prev_shmem_request_hook();
     RequestAddinShmemSpace(shared_size());
+    RequestAddinShmemSpace(progress_shmem_size());
     RequestNamedLWLockTranche(tranche_name, 1);
 }
 
@@ -51,6 +52,8 @@ extern "C" void pgs_shmem_startup(void) {
         state->lock = &(GetNamedLWLockTranche(tranche_name))->lock;
         state->nslots = slot_count();
     }
+    void* progress = ShmemInitStruct("pg_segments progress", progress_shmem_size(), &found);
+    progress_shmem_init(progress, found);
     LWLockRelease(AddinShmemInitLock);
 }
 

@@ -67,6 +67,9 @@ void install_shmem_hooks();
 // ProcessUtility hook: a database that is being dropped (or renamed, or used as a template) must
 // have no scheduler connected, so its scheduler is stopped and not restarted for a while.
 void install_utility_hook();
+// Progress reports (progress.cpp): one slot per backend, in the same shared memory.
+Size progress_shmem_size();
+void progress_shmem_init(void* area, bool found);
 // Wakes the launcher (rescan databases) if it runs.
 void wake_launcher();
 
