@@ -203,7 +203,7 @@ WHERE p.pronamespace IN ('segments'::regnamespace, 'segments_internal'::regnames
 SELECT p.oid::regprocedure AS c_function_without_definer_implementation FROM pg_proc p
 JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'segments'::regnamespace AND l.lanname = 'c'
-  AND p.proname NOT IN ('wake_worker', 'worker_preloaded', 'worker_serves', 'worker_status_rows')
+  AND p.proname NOT IN ('wake_worker', 'worker_preloaded', 'worker_serves', 'worker_status_rows', 'progress_rows')
   AND NOT (p.prosrc = 'pgs_engine_call' AND EXISTS (
     SELECT 1 FROM pg_proc i WHERE i.pronamespace = 'segments_internal'::regnamespace AND i.proname = p.proname
       AND i.prosecdef AND i.proargtypes::text = btrim('regrole'::regtype::oid::text || ' ' || p.proargtypes::text)));
