@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 bash ../scripts/npm-ci .
 rm -rf dist src/.observablehq/cache/data
-npx --no-install observable build
+node_modules/.bin/observable build
 if [ "${1:-}" = --check ]; then
   node check.mjs "${2:?screenshot directory}"
 fi
