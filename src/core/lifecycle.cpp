@@ -8,16 +8,6 @@
 
 namespace pgs::core {
 
-const char* lifecycle_label(Lifecycle stage) {
-    switch (stage) {
-        case Lifecycle::just_ordered: return "just_ordered";
-        case Lifecycle::active: return "active";
-        case Lifecycle::slipping_away: return "slipping_away";
-        case Lifecycle::lost: return "lost";
-    }
-    return "lost";
-}
-
 void LifecycleRule::validate() const {
     auto finite_nonneg = [](double v) { return std::isfinite(v) && v >= 0; };
     if (!finite_nonneg(just_ordered_days) || !finite_nonneg(active_sigmas) ||

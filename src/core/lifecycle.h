@@ -1,5 +1,6 @@
 // Clerk.io's customer life cycle, judged against each customer's own purchase cadence.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -7,7 +8,10 @@
 namespace pgs::core {
 
 enum class Lifecycle { just_ordered = 0, active = 1, slipping_away = 2, lost = 3 };
-const char* lifecycle_label(Lifecycle stage);
+// The labels, indexed by Lifecycle: the only list in C++ (the glue returns these). The SQL enum
+// lifecycle (sql/analytics/types.sql) lists the same in the same order; analytics_labels checks it.
+inline constexpr std::array<const char*, 4> kLifecycleLabels = {"just_ordered", "active", "slipping_away", "lost"};
+inline const char* lifecycle_label(Lifecycle stage) { return kLifecycleLabels[static_cast<int>(stage)]; }
 
 struct LifecycleRule {
     double just_ordered_days = 30;   // last order at most this many days ago: just ordered

@@ -6,16 +6,6 @@
 
 namespace pgs::core {
 
-const char* value_band_label(ValueBand band) {
-    switch (band) {
-        case ValueBand::low: return "low";
-        case ValueBand::medium: return "medium";
-        case ValueBand::high: return "high";
-        case ValueBand::very_high: return "very_high";
-    }
-    return "low";
-}
-
 ValueBand value_band(double value, double reference) {
     if (!std::isfinite(value))
         fail(ErrorKind::invalid_argument, "value_band needs a finite value",

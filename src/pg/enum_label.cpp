@@ -6,14 +6,13 @@ extern "C" {
 
 namespace pgs {
 namespace {
-constexpr int kMaxLabels = 8;
 struct LabelCache {
-    Oid labels[kMaxLabels];
+    Oid labels[kMaxEnumLabels];
 };
 }  // namespace
 
 Datum enum_label_datum(FunctionCallInfo fcinfo, const char* const* labels, int count, int index) {
-    Assert(count <= kMaxLabels && index >= 0 && index < count);
+    Assert(count <= kMaxEnumLabels && index >= 0 && index < count);
     FmgrInfo* flinfo = fcinfo->flinfo;
     auto* cache = static_cast<LabelCache*>(flinfo->fn_extra);
     if (cache == nullptr) {

@@ -34,9 +34,7 @@ struct Earlier {
     TimestampTz* times;  // ascending, palloc'd in the partition context
 };
 
-const char* const kLabels[] = {"just_ordered", "active", "slipping_away", "lost"};
-
-// Stage index of orders `times[0..count)` judged at as_of, or -1 for none. Calls no PostgreSQL.
+// Stage (index into core::kLifecycleLabels) of orders `times[0..count)` judged at as_of, or -1 for none. Calls no PostgreSQL.
 int stage_at(const TimestampTz* times, int64 count, TimestampTz as_of, const pgs::core::LifecycleRule& rule) {
     if (count == 0) return -1;
     std::vector<double> days;
@@ -97,7 +95,7 @@ PGS_FUNCTION(pgs_lifecycle_stage_before) {
                         errhint("Write OVER (PARTITION BY customer_id ORDER BY ordered_at).")));
     const int stage = stage_at(st->times, st->count, as_of, pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
-    return pgs::enum_label_datum(fcinfo, kLabels, 4, stage);
+    return pgs::enum_label_datum(fcinfo, pgs::core::kLifecycleLabels, stage);
 }
 
 PGS_FUNCTION(pgs_lifecycle_lost_at) {

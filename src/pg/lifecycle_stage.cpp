@@ -103,15 +103,13 @@ LifecycleState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
     return reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(arg));
 }
 
-// The stage as an index into kLabels, or -1 for none. Calls no PostgreSQL.
+// The stage as an index into core::kLifecycleLabels, or -1 for none. Calls no PostgreSQL.
 int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
     pgs::core::LifecycleRule rule = settings_rule;
     if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
     auto stage = pgs::core::classify_micros(st.times, static_cast<std::size_t>(st.count), st.as_of, rule);
     return stage ? static_cast<int>(*stage) : -1;
 }
-
-const char* const kLabels[] = {"just_ordered", "active", "slipping_away", "lost"};
 
 // When the stage next changes with no new order, in microseconds since the epoch, or nullopt (no
 // orders, or lost). Independent of as_of but for which stage it starts from (days are counted from
@@ -208,7 +206,7 @@ PGS_FUNCTION(pgs_lifecycle_final) {
     const int stage = compute_stage(*reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0)),
                                     pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
-    return pgs::enum_label_datum(fcinfo, kLabels, 4, stage);
+    return pgs::enum_label_datum(fcinfo, pgs::core::kLifecycleLabels, stage);
 }
 
 // lifecycle_changes_at(ordered_at, as_of): same state as lifecycle_stage (PostgreSQL shares it

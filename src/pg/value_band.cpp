@@ -15,8 +15,6 @@ extern "C" {
 
 namespace {
 
-const char* const kLabels[] = {"low", "medium", "high", "very_high"};
-
 // Per partition: the mean of the non-NULL values, from a first pass over the partition.
 struct PartitionMean {
     bool computed;
@@ -35,7 +33,7 @@ double value_of(Datum v, MemoryContext scratch) {
 }
 
 Datum band_datum(FunctionCallInfo fcinfo, double value, double reference) {
-    return pgs::enum_label_datum(fcinfo, kLabels, 4, static_cast<int>(pgs::core::value_band(value, reference)));
+    return pgs::enum_label_datum(fcinfo, pgs::core::kValueBandLabels, pgs::core::value_band(value, reference));
 }
 
 }  // namespace
