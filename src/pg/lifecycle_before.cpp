@@ -5,7 +5,7 @@
 // - lifecycle_lost_at(ordered_at): the moment after which the customer counts as lost if this is
 //   their last order (new vs returning vs lapsed: "became lost during the period").
 //
-// The earlier order times are kept in a plain array in the partition's memory context (reset by the
+// The earlier order times are kept in a PallocVector in the partition's memory context (reset by the
 // executor at each new partition); each call appends the rows it has not seen yet.
 #include <cmath>
 #include <optional>
@@ -18,6 +18,7 @@
 #include "convert.h"
 #include "enum_label.h"
 #include "guard.h"
+#include "palloc_vector.h"
 #include "settings.h"
 
 extern "C" {
@@ -27,11 +28,10 @@ extern "C" {
 
 namespace {
 
+// In the partition's local memory, zeroed by the executor: nothing seen, no times.
 struct Earlier {
-    int64 seen;     // rows of the partition already appended (or skipped as NULL)
-    int64 count;    // order times in `times`
-    int64 capacity;
-    TimestampTz* times;  // ascending, palloc'd in the partition context
+    int64 seen;  // rows of the partition already appended (or skipped as NULL)
+    pgs::PallocVector<TimestampTz> times;  // ascending, in the partition context
 };
 
 // Stage (index into core::kLifecycleLabels) of orders `times[0..count)` judged at as_of, or -1 for none. Calls no PostgreSQL.
@@ -53,19 +53,11 @@ double lost_after(const TimestampTz* times, int64 count, const pgs::core::Lifecy
 }
 
 void append(Earlier* st, TimestampTz at) {
-    if (st->count > 0 && at < st->times[st->count - 1])
+    if (!st->times.empty() && at < st->times.back())
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("lifecycle_stage_before needs the rows of each partition in ordered_at order"),
                         errhint("Write OVER (PARTITION BY customer_id ORDER BY ordered_at).")));
-    if (st->count == st->capacity) {
-        int64 cap = st->capacity == 0 ? 16 : st->capacity * 2;
-        MemoryContext cxt = GetMemoryChunkContext(st);
-        st->times = st->times == nullptr
-                        ? static_cast<TimestampTz*>(MemoryContextAllocHuge(cxt, sizeof(TimestampTz) * cap))
-                        : static_cast<TimestampTz*>(repalloc_huge(st->times, sizeof(TimestampTz) * cap));
-        st->capacity = cap;
-    }
-    st->times[st->count++] = at;
+    st->times.push_back(GetMemoryChunkContext(st), at);
 }
 
 }  // namespace
@@ -89,11 +81,11 @@ PGS_FUNCTION(pgs_lifecycle_stage_before) {
     Datum v = WinGetFuncArgCurrent(win, 0, &isnull);
     if (isnull) PG_RETURN_NULL();
     const TimestampTz as_of = pgs::finite_timestamp(v, "lifecycle_stage_before ordered_at");
-    if (st->count > 0 && as_of < st->times[st->count - 1])
+    if (!st->times.empty() && as_of < st->times.back())
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("lifecycle_stage_before needs the rows of each partition in ordered_at order"),
                         errhint("Write OVER (PARTITION BY customer_id ORDER BY ordered_at).")));
-    const int stage = stage_at(st->times, st->count, as_of, pgs::settings::lifecycle_rule());
+    const int stage = stage_at(st->times.data(), st->times.size(), as_of, pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
     return pgs::enum_label_datum(fcinfo, pgs::core::kLifecycleLabels, stage);
 }
@@ -105,8 +97,8 @@ PGS_FUNCTION(pgs_lifecycle_lost_at) {
     WinGetFuncArgCurrent(win, 0, &isnull);
     catch_up(win, st, WinGetCurrentPosition(win) + 1, "lifecycle_lost_at ordered_at");
     if (isnull) PG_RETURN_NULL();
-    const TimestampTz last = st->times[st->count - 1];
-    const double micros = lost_after(st->times, st->count, pgs::settings::lifecycle_rule()) *
+    const TimestampTz last = st->times.back();
+    const double micros = lost_after(st->times.data(), st->times.size(), pgs::settings::lifecycle_rule()) *
                           pgs::core::kMicrosPerDay;
     // Beyond any representable date (absurd settings): never lost in practice.
     if (!(micros < static_cast<double>(END_TIMESTAMP - last))) PG_RETURN_TIMESTAMPTZ(DT_NOEND);

@@ -1,9 +1,9 @@
 // lifecycle_stage(ordered_at, as_of [, typical_latency]): the Clerk.io life-cycle stage on as_of.
 // Mean and spread of consecutive gaps need the customer's order times, so the state keeps them
-// (up to as_of), sorted, in one block: a small header and the times right after it, 64 bytes from
-// the function's arena for a customer with up to four orders, then its own chunk, doubled as it
-// grows. Rows that come in time order (a table written in time order, an index on
-// (customer, ordered_at)) are appended.
+// (up to as_of), sorted, in a PallocVector: a 64-byte state from the function's arena holds a
+// customer's first four orders inline, more go to a chunk of their own in the aggregate context,
+// doubled as it grows; the state itself never moves. Rows that come in time order (a table
+// written in time order, an index on (customer, ordered_at)) are appended.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -18,76 +18,41 @@
 #include "convert.h"
 #include "enum_label.h"
 #include "guard.h"
+#include "palloc_vector.h"
 #include "settings.h"
 
 namespace {
 
+// 64 bytes: one cache line of the arena, with room for four order times.
 struct LifecycleState {
-    TimestampTz as_of;
+    TimestampTz as_of;    // kNoAsOf until a row gave one (a given one is finite)
     double typical_days;  // 0: none given (a given one is positive)
-    int32 has_as_of;
-    int32 count;     // order times in `times`, ascending, all <= as_of
-    int32 capacity;  // of `times`
-    int32 in_arena;  // the first state of a group comes from the function's arena: never repalloc'd
-    int64 times[FLEXIBLE_ARRAY_MEMBER];
+    pgs::PallocVector<int64, 4> times;  // ascending, all <= as_of
 };
+static_assert(sizeof(LifecycleState) == 64, "one cache line");
 
-constexpr int32 kFirstCapacity = 4;  // header + 4 times = 64 bytes
+constexpr TimestampTz kNoAsOf = DT_NOBEGIN;
 
-std::size_t state_size(int32 capacity) { return offsetof(LifecycleState, times) + sizeof(int64) * capacity; }
-
-LifecycleState* new_state(MemoryContext cxt, int32 capacity) {
-    auto* st = static_cast<LifecycleState*>(MemoryContextAllocZero(cxt, state_size(capacity)));
-    st->capacity = capacity;
-    return st;
-}
-
-// A group's first state: 64 bytes from the function's arena (agg_state.h).
+// A group's state: from the function's arena (agg_state.h), aligned to its cache line.
 LifecycleState* new_group_state(FunctionCallInfo fcinfo, MemoryContext cxt) {
-    auto* st = static_cast<LifecycleState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, state_size(kFirstCapacity), 64));
-    st->capacity = kFirstCapacity;
-    st->in_arena = 1;
+    auto* st = static_cast<LifecycleState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(LifecycleState), 64));
+    st->as_of = kNoAsOf;
     return st;
 }
 
-// Room for `need` times; may move the state (the caller returns the new pointer). A state that
-// outgrows its arena slot moves to its own chunk in the aggregate context `cxt`.
-LifecycleState* reserve(LifecycleState* st, int32 need, MemoryContext cxt) {
-    if (need <= st->capacity) return st;
-    const int32 cap = std::max(need, 2 * st->capacity);
-    if (st->in_arena) {
-        auto* moved = static_cast<LifecycleState*>(MemoryContextAllocHuge(cxt, state_size(cap)));
-        std::memcpy(moved, st, state_size(st->count));
-        moved->in_arena = 0;
-        st = moved;
-    } else {
-        st = static_cast<LifecycleState*>(repalloc_huge(st, state_size(cap)));
-    }
-    st->capacity = cap;
-    return st;
-}
-
-LifecycleState* insert(LifecycleState* st, int64 at, MemoryContext cxt) {
-    st = reserve(st, st->count + 1, cxt);
-    int64* t = st->times;
-    const int32 n = st->count;
-    if (n == 0 || t[n - 1] <= at) {
-        t[n] = at;
-    } else {
-        const int32 pos = static_cast<int32>(std::upper_bound(t, t + n, at) - t);
-        std::memmove(t + pos + 1, t + pos, sizeof(int64) * (n - pos));
-        t[pos] = at;
-    }
-    st->count = n + 1;
-    return st;
+void insert(LifecycleState* st, int64 at, MemoryContext cxt) {
+    auto& t = st->times;
+    if (t.empty() || t.back() <= at)
+        t.push_back(cxt, at);
+    else
+        t.insert(cxt, static_cast<std::uint32_t>(std::upper_bound(t.begin(), t.end(), at) - t.begin()), at);
 }
 
 void set_as_of(LifecycleState& st, TimestampTz as_of) {
-    if (st.has_as_of && st.as_of != as_of)
+    if (st.as_of != kNoAsOf && st.as_of != as_of)
         pgs::core::fail(pgs::core::ErrorKind::invalid_argument,
                         "lifecycle_stage as_of differs between rows of one group",
                         "Pass one as_of per group, e.g. a constant or now().");
-    st.has_as_of = true;
     st.as_of = as_of;
 }
 
@@ -107,7 +72,7 @@ LifecycleState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
 int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
     pgs::core::LifecycleRule rule = settings_rule;
     if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
-    auto stage = pgs::core::classify_micros(st.times, static_cast<std::size_t>(st.count), st.as_of, rule);
+    auto stage = pgs::core::classify_micros(st.times.data(), st.times.size(), st.as_of, rule);
     return stage ? static_cast<int>(*stage) : -1;
 }
 
@@ -117,12 +82,12 @@ int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& sett
 // never at or before as_of (a limit within rounding of as_of is re-judged a microsecond later).
 // Calls no PostgreSQL.
 std::optional<int64> compute_next_change(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
-    if (st.count == 0) return std::nullopt;
+    if (st.times.empty()) return std::nullopt;
     pgs::core::LifecycleRule rule = settings_rule;
     if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
-    const int64 first = st.times[0], last = st.times[st.count - 1];
-    std::vector<double> days(static_cast<std::size_t>(st.count));
-    for (int32 i = 0; i < st.count; ++i) days[i] = pgs::core::micros_to_days(st.times[i] - first);
+    const int64 first = st.times[0], last = st.times.back();
+    std::vector<double> days(st.times.size());
+    for (std::uint32_t i = 0; i < st.times.size(); ++i) days[i] = pgs::core::micros_to_days(st.times[i] - first);
     const auto next = pgs::core::next_stage_change_days(days, pgs::core::micros_to_days(st.as_of - last), rule);
     if (!next) return std::nullopt;
     return std::max(st.as_of + 1, last + static_cast<int64>(std::floor(*next * pgs::core::kMicrosPerDay)));
@@ -141,7 +106,7 @@ PGS_FUNCTION(pgs_lifecycle_accum) {
     if (PG_NARGS() > 3 && !PG_ARGISNULL(3)) set_typical(*st, pgs::interval_days(PG_GETARG_DATUM(3)));
     if (!PG_ARGISNULL(1)) {
         TimestampTz at = pgs::finite_timestamp(PG_GETARG_DATUM(1), "lifecycle_stage ordered_at");
-        if (at <= as_of) st = insert(st, at, cxt);
+        if (at <= as_of) insert(st, at, cxt);
     }
     PG_RETURN_POINTER(st);
 }
@@ -155,30 +120,31 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
     const auto* other = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(1));
     LifecycleState* st = PG_ARGISNULL(0) ? new_group_state(fcinfo, cxt)
                                          : reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
-    if (other->has_as_of) set_as_of(*st, other->as_of);
+    if (other->as_of != kNoAsOf) set_as_of(*st, other->as_of);
     if (other->typical_days > 0) set_typical(*st, other->typical_days);
     // Merge the two sorted runs from the back, in place.
-    st = reserve(st, st->count + other->count, cxt);
-    int32 i = st->count, j = other->count;
-    for (int32 k = i + j; j > 0; --k) {
-        if (i > 0 && st->times[i - 1] > other->times[j - 1])
-            st->times[k - 1] = st->times[--i];
+    std::uint32_t i = st->times.size(), j = other->times.size();
+    st->times.resize_for_overwrite(cxt, std::size_t(i) + j);
+    int64* t = st->times.data();
+    const int64* o = other->times.data();
+    for (std::uint32_t k = i + j; j > 0; --k) {
+        if (i > 0 && t[i - 1] > o[j - 1])
+            t[k - 1] = t[--i];
         else
-            st->times[k - 1] = other->times[--j];
+            t[k - 1] = o[--j];
     }
-    st->count += other->count;
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_lifecycle_serialize) {
     const auto* st = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
-    pgs::ByteWriter w(2 * sizeof(int32) + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * st->count);
-    w.put(st->has_as_of);
-    w.put(st->count);
+    const int32 n = static_cast<int32>(st->times.size());
+    pgs::ByteWriter w(sizeof(int32) + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * n);
+    w.put(n);
     w.put(st->as_of);
     w.put(st->typical_days);
-    std::memcpy(w.cursor, st->times, sizeof(int64) * st->count);
-    w.cursor += sizeof(int64) * st->count;
+    std::memcpy(w.cursor, st->times.data(), sizeof(int64) * n);
+    w.cursor += sizeof(int64) * n;
     PG_RETURN_BYTEA_P(w.out);
 }
 
@@ -188,16 +154,14 @@ PGS_FUNCTION(pgs_lifecycle_deserialize) {
     // outlive this input row.
     pgs::aggregate_context(fcinfo, "lifecycle_stage");
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
-    const int32 has_as_of = r.get<int32>();
     const int32 n = r.get<int32>();
     if (n < 0 || r.cursor + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * static_cast<std::size_t>(n) > r.end)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt lifecycle_stage aggregate state")));
-    LifecycleState* st = new_state(CurrentMemoryContext, std::max(n, 1));
-    st->has_as_of = has_as_of;
+    auto* st = static_cast<LifecycleState*>(palloc0(sizeof(LifecycleState)));
     st->as_of = r.get<TimestampTz>();
     st->typical_days = r.get<double>();
-    std::memcpy(st->times, r.cursor, sizeof(int64) * n);
-    st->count = n;
+    st->times.resize_for_overwrite(CurrentMemoryContext, n);
+    std::memcpy(st->times.data(), r.cursor, sizeof(int64) * n);
     PG_RETURN_POINTER(st);
 }
 
@@ -225,6 +189,6 @@ PGS_FUNCTION(pgs_lifecycle_changes_at_final) {
 PGS_FUNCTION(pgs_second_order_at_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* st = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
-    if (st->count < 2) PG_RETURN_NULL();
+    if (st->times.size() < 2) PG_RETURN_NULL();
     PG_RETURN_TIMESTAMPTZ(st->times[1]);
 }

@@ -2,6 +2,7 @@
 // one scheduler (a dynamic background worker) running in every database it should serve, starts
 // schedulers for new databases, stops those no longer wanted and restarts those that died.
 #include "../pg/guard.h"
+#include "../pg/palloc_vector.h"
 #include "worker.h"
 
 extern "C" {
@@ -62,11 +63,11 @@ struct Managed {
 Managed* managed = nullptr;
 bool warned_slots = false;
 
-// All rows of pg_database (a shared catalog, readable without connecting to a database).
-Database* scan_databases(int* count) {
+// All rows of pg_database (a shared catalog, readable without connecting to a database), in the
+// caller's memory context.
+pgs::PallocVector<Database> scan_databases() {
     MemoryContext outer = CurrentMemoryContext;
-    int capacity = 16, n = 0;
-    Database* dbs = static_cast<Database*>(palloc(capacity * sizeof(Database)));
+    pgs::PallocVector<Database> dbs{};
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     (void)GetTransactionSnapshot();
@@ -75,22 +76,18 @@ Database* scan_databases(int* count) {
     HeapTuple tup;
     while ((tup = heap_getnext(scan, ForwardScanDirection)) != nullptr) {
         Form_pg_database db = reinterpret_cast<Form_pg_database>(GETSTRUCT(tup));
-        if (n == capacity) {
-            capacity *= 2;
-            dbs = static_cast<Database*>(repalloc(dbs, capacity * sizeof(Database)));
-        }
-        Database* d = &dbs[n++];
-        d->oid = db->oid;
-        strlcpy(d->name, NameStr(db->datname), NAMEDATALEN);
-        d->allowconn = db->datallowconn;
-        d->istemplate = db->datistemplate;
-        d->invalid = database_is_invalid_form(db);
+        Database d;
+        d.oid = db->oid;
+        strlcpy(d.name, NameStr(db->datname), NAMEDATALEN);
+        d.allowconn = db->datallowconn;
+        d.istemplate = db->datistemplate;
+        d.invalid = database_is_invalid_form(db);
+        dbs.push_back(outer, d);
     }
     table_endscan(scan);
     table_close(rel, AccessShareLock);
     CommitTransactionCommand();
     MemoryContextSwitchTo(outer);
-    *count = n;
     return dbs;
 }
 
@@ -293,13 +290,13 @@ static void launcher_main(Datum) {
         }
         MemoryContextReset(loop_cxt);
         MemoryContextSwitchTo(loop_cxt);
-        int n = 0;
-        Database* dbs = scan_databases(&n);
+        const pgs::PallocVector<Database> dbs = scan_databases();
+        const int n = static_cast<int>(dbs.size());
         if (check_names) {
-            check_listed_names(dbs, n);
+            check_listed_names(dbs.data(), n);
             check_names = false;
         }
-        long timeout = reconcile(dbs, n);
+        long timeout = reconcile(dbs.data(), n);
         MemoryContextSwitchTo(TopMemoryContext);
         pgstat_report_activity(STATE_IDLE, nullptr);
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout, PG_WAIT_EXTENSION);
