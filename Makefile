@@ -27,8 +27,10 @@ REGRESS_OPTS = --inputdir=test/regress --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
 PG_CXXFLAGS = -std=c++17 -Wno-register -Wno-missing-field-initializers
-# The library knows its version: the worker serves only SQL of the same version.
-PG_CPPFLAGS = -DPGS_EXTVERSION='"$(EXTVERSION)"'
+# The library knows its version: the worker serves only SQL of the same version. fmt is used
+# header-only: its code is compiled into pg_segments.so, where exports.map keeps fmt:: symbols
+# local (no runtime libfmt for another extension's copy to interpose on).
+PG_CPPFLAGS = -DPGS_EXTVERSION='"$(EXTVERSION)"' -DFMT_HEADER_ONLY
 SHLIB_LINK = -lstdc++ -Wl,--version-script=$(CURDIR)/src/pg/exports.map
 EXTRA_CLEAN = $(DATA_built)
 

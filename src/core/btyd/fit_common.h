@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "../errors.h"
 #include "lbfgs.h"
 #include "models.h"
@@ -50,7 +52,7 @@ inline SortedSummaries sort_by_frequency(const CountedSummary* data, std::size_t
         out.sum_T += r.count * r.T;
     }
     if (!(out.customers > 0))
-        fail(ErrorKind::invalid_argument, std::string(fit_name) + " needs at least one customer",
+        fail(ErrorKind::invalid_argument, fmt::format("{} needs at least one customer", fit_name),
              "Fit over a non-empty set of summaries.");
     return out;
 }
@@ -143,22 +145,18 @@ inline Identification identify(const Objective& obj, const std::vector<double>& 
             out.std_errors[i] = params[i] * log_se[i];  // delta method: exact at a stationary point
         }
     }
-    auto num = [](double v) {
-        char b[32];
-        std::snprintf(b, sizeof b, "%.3g", v);
-        return std::string(b);
-    };
     for (std::size_t i = 0; i < k; ++i) {
         if (theta[i] <= std::log(kLowerBound) + kNearBound || theta[i] >= std::log(kUpperBound) - kNearBound) {
-            out.reason = std::string("parameter ") + names[i] + " = " + num(params[i]) +
-                         " ran to the edge of the search range (1e-8, 1e8): the data do not identify the model";
+            out.reason = fmt::format("parameter {} = {:.3g} ran to the edge of the search range (1e-8, 1e8): the data "
+                                     "do not identify the model",
+                                     names[i], params[i]);
             return out;
         }
     }
     double gmax = 0;
     for (double v : g) gmax = std::max(gmax, std::fabs(v));
     if (!(gmax <= kMaxGradient)) {
-        out.reason = "the gradient is not small at the best point found (" + num(gmax) + " per customer)";
+        out.reason = fmt::format("the gradient is not small at the best point found ({:.3g} per customer)", gmax);
         return out;
     }
     if (!pd) {
@@ -168,8 +166,8 @@ inline Identification identify(const Objective& obj, const std::vector<double>& 
     }
     for (std::size_t i = 0; i < k; ++i) {
         if (!(log_se[i] <= kMaxLogStdError)) {
-            out.reason = std::string("parameter ") + names[i] + " is not identified by the data (standard error of log " +
-                         names[i] + " = " + num(log_se[i]) + ")";
+            out.reason = fmt::format(
+                "parameter {0} is not identified by the data (standard error of log {0} = {1:.3g})", names[i], log_se[i]);
             return out;
         }
     }
@@ -224,7 +222,7 @@ inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<d
     Identification id = identify(obj, best.params, customers, names);
     best.std_errors = id.std_errors;
     if (!best.converged) {
-        best.reason = "the optimiser stopped before converging: " + best.reason;
+        best.reason = fmt::format("the optimiser stopped before converging: {}", best.reason);
     } else {
         best.converged = id.ok;
         best.reason = id.reason;
@@ -236,7 +234,7 @@ inline LogFit fit_log_params(const MeanNll& nll, const std::vector<std::vector<d
 // likelihood (then there are no parameters to report).
 inline FitStatus fit_status(const LogFit& f, double customers, const char* fit_name, const char* hint) {
     if (f.params.empty())
-        fail(ErrorKind::out_of_range, std::string(fit_name) + ": the likelihood is not finite at any starting point",
+        fail(ErrorKind::out_of_range, fmt::format("{}: the likelihood is not finite at any starting point", fit_name),
              hint);
     FitStatus status;
     status.log_likelihood = -f.mean_nll * customers;

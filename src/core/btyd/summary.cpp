@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <string>
+
+#include <fmt/format.h>
 
 #include "../errors.h"
 
@@ -13,11 +14,6 @@ namespace pgs::core::btyd {
 namespace {
 // Beyond a billion repeat purchases the models' gamma-function terms lose all precision.
 constexpr double kMaxFrequency = 1e9;
-std::string num(double v) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6g", v);
-    return buf;
-}
 bool unit_is(const char* unit, const char* a, const char* b) {
     return unit != nullptr && (std::strcmp(unit, a) == 0 || std::strcmp(unit, b) == 0);
 }
@@ -26,14 +22,14 @@ bool unit_is(const char* unit, const char* a, const char* b) {
 double period_days_of(const char* unit) {
     if (unit_is(unit, "days", "day")) return 1.0;
     if (unit_is(unit, "weeks", "week")) return 7.0;
-    fail(ErrorKind::invalid_argument, std::string("unknown time unit \"") + (unit ? unit : "") + "\"",
+    fail(ErrorKind::invalid_argument, fmt::format("unknown time unit \"{}\"", unit ? unit : ""),
          "Use 'days' or 'weeks'.");
 }
 
 double periods_per_month_of(const char* unit) {
     if (unit_is(unit, "days", "day")) return 30.0;
     if (unit_is(unit, "weeks", "week")) return 4.345;
-    fail(ErrorKind::invalid_argument, std::string("unknown time unit \"") + (unit ? unit : "") + "\"",
+    fail(ErrorKind::invalid_argument, fmt::format("unknown time unit \"{}\"", unit ? unit : ""),
          "Use 'days' or 'weeks', the unit the summaries were built in.");
 }
 
@@ -72,22 +68,19 @@ void check_summary(double x, double t_x, double T) {
         "0 <= t_x <= T, and t_x = 0 when x = 0; rfm_summary() builds valid ones.";
     if (!std::isfinite(x) || !std::isfinite(t_x) || !std::isfinite(T))
         fail(ErrorKind::invalid_argument, "summary values must be finite", hint);
-    if (x < 0) fail(ErrorKind::invalid_argument, "frequency must not be negative, got " + num(x), hint);
-    if (x > kMaxFrequency) fail(ErrorKind::invalid_argument, "frequency must be at most 1e9, got " + num(x), hint);
-    if (x != std::floor(x))
-        fail(ErrorKind::invalid_argument, "frequency must be a whole number of repeat purchases, got " + num(x),
-             hint);
-    if (t_x < 0) fail(ErrorKind::invalid_argument, "recency must not be negative, got " + num(t_x), hint);
-    if (T < 0) fail(ErrorKind::invalid_argument, "age T must not be negative, got " + num(T), hint);
-    if (t_x > T)
-        fail(ErrorKind::invalid_argument, "recency " + num(t_x) + " exceeds the customer's age T " + num(T), hint);
-    if (x == 0 && t_x != 0)
-        fail(ErrorKind::invalid_argument, "recency must be 0 when frequency is 0, got " + num(t_x), hint);
+    auto bad = [hint](const std::string& message) { fail(ErrorKind::invalid_argument, message, hint); };
+    if (x < 0) bad(fmt::format("frequency must not be negative, got {:.6g}", x));
+    if (x > kMaxFrequency) bad(fmt::format("frequency must be at most 1e9, got {:.6g}", x));
+    if (x != std::floor(x)) bad(fmt::format("frequency must be a whole number of repeat purchases, got {:.6g}", x));
+    if (t_x < 0) bad(fmt::format("recency must not be negative, got {:.6g}", t_x));
+    if (T < 0) bad(fmt::format("age T must not be negative, got {:.6g}", T));
+    if (t_x > T) bad(fmt::format("recency {:.6g} exceeds the customer's age T {:.6g}", t_x, T));
+    if (x == 0 && t_x != 0) bad(fmt::format("recency must be 0 when frequency is 0, got {:.6g}", t_x));
 }
 
 void check_count(double v, const char* what) {
     if (!(v >= 0 && v <= kMaxFrequency) || v != std::floor(v))
-        fail(ErrorKind::invalid_argument, std::string(what) + " must be a whole number between 0 and 1e9, got " + num(v),
+        fail(ErrorKind::invalid_argument, fmt::format("{} must be a whole number between 0 and 1e9, got {:.6g}", what, v),
              "Pass a number of purchases (or periods) such as 0, 1, 2.");
 }
 
@@ -102,14 +95,15 @@ void check_parameters(const double* params, std::size_t k, const char* model, co
     for (std::size_t i = 0; i < k; ++i)
         if (!(params[i] >= 1e-10 && params[i] <= 1e10))
             fail(ErrorKind::invalid_argument,
-                 std::string(model) + " parameters " + names + " must be between 1e-10 and 1e10, got " + num(params[i]),
-                 std::string("Use a model returned by the fit (it searches 1e-8 to 1e8), or one made with ") + model +
-                     "_model(...).");
+                 fmt::format("{} parameters {} must be between 1e-10 and 1e10, got {:.6g}", model, names, params[i]),
+                 fmt::format("Use a model returned by the fit (it searches 1e-8 to 1e8), or one made with "
+                             "{}_model(...).",
+                             model));
 }
 
 double finite_or_fail(double value, const char* what) {
     if (!std::isfinite(value))
-        fail(ErrorKind::out_of_range, std::string(what) + " is not representable for these inputs",
+        fail(ErrorKind::out_of_range, fmt::format("{} is not representable for these inputs", what),
              "An input is too extreme for the model (e.g. a frequency, age or horizon beyond 1e9 periods); "
              "check the summaries and the horizon.");
     return value;
@@ -122,10 +116,11 @@ void check_monetary(double x, double monetary) {
     if (!std::isfinite(x) || !std::isfinite(monetary))
         fail(ErrorKind::invalid_argument, "frequency and monetary must be finite", hint);
     if (x < 0 || x != std::floor(x) || x > kMaxFrequency)
-        fail(ErrorKind::invalid_argument, "frequency must be a whole number between 0 and 1e9, got " + num(x), hint);
+        fail(ErrorKind::invalid_argument,
+             fmt::format("frequency must be a whole number between 0 and 1e9, got {:.6g}", x), hint);
     if (x > 0 && !(monetary > 0))
-        fail(ErrorKind::invalid_argument, "monetary must be positive for a repeat buyer, got " + num(monetary),
-             hint);
+        fail(ErrorKind::invalid_argument,
+             fmt::format("monetary must be positive for a repeat buyer, got {:.6g}", monetary), hint);
 }
 
 }  // namespace pgs::core::btyd
