@@ -118,6 +118,18 @@ tail -n +"$log_mark" "$PGS_DATA/server.log" | grep -q 'database "up" has pg_segm
   || fail "no log line naming the version mismatch"
 ok "after the restart the worker says: $(tail -n +"$log_mark" "$PGS_DATA/server.log" | grep -m1 -o 'database "up" has pg_segments 0.1.*')"
 
+# A view of the user's own over 0.1's facts table stops the update (it would follow the moved table,
+# not the new view segments.customers) with a clear error, and the update rolls back entirely.
+PGS_DB=up pgs_psql -c "CREATE VIEW public.my_recency AS SELECT customer_id, days_since_last_order FROM segments.customers" >/dev/null
+if PGS_DB=up pgs_psql -c "ALTER EXTENSION pg_segments UPDATE" >/dev/null 2> "$work/update.err"; then
+  fail "the update went through a user's view over segments.customers"
+fi
+grep -q 'views over segments.customers stop the update to 0.2: my_recency' "$work/update.err" \
+  || { cat "$work/update.err"; fail "no clear error for a user's view over segments.customers"; }
+expect "still 0.1 after the refused update" "$(PGS_DB=up q "SELECT extversion FROM pg_extension WHERE extname = 'pg_segments'")" 0.1
+PGS_DB=up pgs_psql -c "DROP VIEW public.my_recency" >/dev/null
+ok "a user's view over segments.customers stops the update: $(grep -o 'ERROR: .*' "$work/update.err" | head -1)"
+
 t_update=$(now_s)
 PGS_DB=up pgs_psql -c "ALTER EXTENSION pg_segments UPDATE" >/dev/null 2> "$work/update.err" \
   || { cat "$work/update.err"; fail "ALTER EXTENSION pg_segments UPDATE"; }
