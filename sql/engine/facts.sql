@@ -100,14 +100,15 @@ BEGIN
              WHERE obj_description(format('segments.%I', 'source_' || m.kind)::regclass, 'pg_class') LIKE '%not mapped%') THEN
     PERFORM segments.restore_sources();
   END IF;
-  -- Sharded mode (sql/engine/shards/, docs/scale-out.md): every shard computes its customers' facts
-  -- with the global statistics; always in full there (the shards' changes are not yet used incrementally).
-  IF EXISTS (SELECT 1 FROM segments.shards) THEN
-    SELECT * INTO n_total, n_ins, n_upd, n_del FROM segments_internal._refresh_sharded_facts(as_of);
-    RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, false);
-  END IF;
   -- Incremental needs a full refresh to start from (and one since the change log began).
-  IF incremental AND EXISTS (SELECT 1 FROM segments.facts_status WHERE full_refreshed_at IS NOT NULL) THEN
+  incremental := incremental AND EXISTS (SELECT 1 FROM segments.facts_status WHERE full_refreshed_at IS NOT NULL);
+  -- Sharded mode (sql/engine/shards/, docs/scale-out.md): every shard computes its customers' facts
+  -- with the global statistics; an incremental one from the shard's own change log.
+  IF EXISTS (SELECT 1 FROM segments.shards) THEN
+    SELECT * INTO n_total, n_ins, n_upd, n_del FROM segments_internal._refresh_sharded_facts(as_of, incremental);
+    RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, incremental);
+  END IF;
+  IF incremental THEN
     RETURN segments_internal._refresh_changed_facts(as_of, started);
   END IF;
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
@@ -156,22 +157,39 @@ $$;
 -- horizon_at has passed (a window, life cycle or abandoned cart moved with time alone), then the
 -- value bands the new mean AOV moves. Every other stored column of the others is what a full
 -- refresh at as_of gives (tested); refreshed_at and days_since_last_order are derived when read
--- (segments.customers), so they are exact for every row too.
+-- (segments.customers), so they are exact for every row too. In two steps, because a sharded
+-- refresh runs the first on every shard, then the second with the mean AOV of all shards
+-- (sql/engine/shards/): the means are exact sums and counts, avg(numeric) is sum / count.
 CREATE OR REPLACE FUNCTION segments_internal._refresh_changed_facts(as_of timestamptz, started timestamptz)
 RETURNS segments.facts_status
 LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  ids text[]; cols text; sets text; n_total bigint := 0; n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0;
-  old_mean numeric; new_mean numeric; lo numeric; hi numeric;
+DECLARE r record;
 BEGIN
+  r := segments_internal._recompute_changed_facts(as_of);
+  IF cardinality(r.ids) > 0 THEN
+    PERFORM segments_internal._reband_facts(r.ids, r.old_sum / nullif(r.old_buyers, 0), r.new_sum / nullif(r.new_buyers, 0));
+  END IF;
+  RETURN segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true);
+END $$;
+
+-- Step 1: the recomputed customers' facts; the (sum, count) of the buyers' AOVs before and after
+-- (nothing is read when nothing changed and no horizon passed: every row is exact at as_of then).
+CREATE OR REPLACE FUNCTION segments_internal._recompute_changed_facts(as_of timestamptz, OUT ids text[],
+  OUT customers bigint, OUT inserted bigint, OUT updated bigint, OUT deleted bigint,
+  OUT old_sum numeric, OUT old_buyers bigint, OUT new_sum numeric, OUT new_buyers bigint)
+LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE cols text; sets text;
+BEGIN
+  customers := 0; inserted := 0; updated := 0; deleted := 0;
   ids := ARRAY(SELECT c.customer_id FROM segments.changed_customers c
                UNION SELECT f.customer_id FROM segments_internal.customer_facts f WHERE f.horizon_at <= as_of);
-  IF cardinality(ids) = 0 THEN  -- nothing changed, no horizon passed: every row is exact at as_of
-    RETURN segments_internal._facts_done(as_of, started, 0, 0, 0, 0, true);
+  IF cardinality(ids) = 0 THEN
+    RETURN;
   END IF;
   DELETE FROM segments.changed_customers c WHERE c.customer_id = ANY (ids);
   -- The mean AOV every stored value band was computed against.
-  SELECT avg(f.aov) FILTER (WHERE f.orders > 0) INTO old_mean FROM segments_internal.customer_facts f;
+  SELECT sum(f.aov) FILTER (WHERE f.orders > 0), count(*) FILTER (WHERE f.orders > 0) INTO old_sum, old_buyers
+  FROM segments_internal.customer_facts f;
   -- The predictive columns come from models fitted over all customers: only a full refresh moves
   -- them (a changed customer keeps its previous predictions; a new one has none yet).
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
@@ -190,13 +208,20 @@ BEGIN
             RETURNING (xmax = 0) AS inserted)
     SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
            (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
-  INTO n_total, n_ins, n_upd, n_del USING as_of, ids;
-  -- Value bands (value_band: cut points at 0.75, 1.25 and 2.5 x the mean): the recomputed customers
-  -- (banded against their own mean by compute_facts) and those whose AOV lies between a cut point
-  -- at the old mean and at the new one (widened a little: the band itself is recomputed exactly).
-  SELECT avg(f.aov) FILTER (WHERE f.orders > 0) INTO new_mean FROM segments_internal.customer_facts f;
-  lo := least(old_mean, new_mean) * 0.999999;
-  hi := greatest(old_mean, new_mean) * 1.000001;
+  INTO customers, inserted, updated, deleted USING as_of, ids;
+  SELECT sum(f.aov) FILTER (WHERE f.orders > 0), count(*) FILTER (WHERE f.orders > 0) INTO new_sum, new_buyers
+  FROM segments_internal.customer_facts f;
+END $$;
+
+-- Step 2: value bands (value_band: cut points at 0.75, 1.25 and 2.5 x the mean): the recomputed
+-- customers (banded against their own mean by compute_facts) and those whose AOV lies between a
+-- cut point at the old mean and at the new one (widened a little: the band itself is recomputed
+-- exactly).
+CREATE OR REPLACE FUNCTION segments_internal._reband_facts(ids text[], old_mean numeric, new_mean numeric)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE lo numeric := least(old_mean, new_mean) * 0.999999; hi numeric := greatest(old_mean, new_mean) * 1.000001;
+BEGIN
   UPDATE segments_internal.customer_facts c
   SET value_band = CASE WHEN c.orders > 0 AND new_mean > 0 THEN @extschema@.value_band(c.aov, new_mean) END
   WHERE (c.customer_id = ANY (ids) OR old_mean IS NULL OR new_mean IS NULL OR old_mean <= 0 OR new_mean <= 0
@@ -204,7 +229,6 @@ BEGIN
          OR c.aov BETWEEN 2.5 * lo AND 2.5 * hi)
     AND c.value_band IS DISTINCT FROM
         CASE WHEN c.orders > 0 AND new_mean > 0 THEN @extschema@.value_band(c.aov, new_mean) END;
-  RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, true);
 END $$;
 
 -- Facts computed longer than pg_segments.facts_max_age ago (wall clock, whatever their as-of time)
@@ -235,11 +259,13 @@ BEGIN
   RETURN true;
 END $$;
 
--- Are the change-logging triggers of segments.track_changes on every mapped table?
+-- Are the change-logging triggers of segments.track_changes on every mapped table (on a
+-- coordinator: on every shard's)?
 CREATE OR REPLACE FUNCTION segments_internal._facts_tracked() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT EXISTS (SELECT 1 FROM segments.source_map)
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM segments.shards) THEN segments_internal._shards_tracked() ELSE
+         EXISTS (SELECT 1 FROM segments.source_map)
      AND NOT EXISTS (SELECT 1 FROM segments.source_map m
                      WHERE NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = m.source
-                                       AND t.tgname = 'pg_segments_track_insert'))
+                                       AND t.tgname = 'pg_segments_track_insert')) END
 $$;

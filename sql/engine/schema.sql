@@ -306,7 +306,8 @@ CREATE TABLE segments_internal.facts_globals (
   id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
   mean_aov numeric,
   bgnbd @extschema@.bgnbd_model,
-  gammagamma @extschema@.gammagamma_model
+  gammagamma @extschema@.gammagamma_model,
+  recomputed text[]
 );
 COMMENT ON TABLE segments_internal.facts_globals IS
-  'Inside a sharded facts refresh on a shard only: the mean AOV and BTYD models of all shards (empty otherwise)';
+  'Inside a sharded facts refresh on a shard only: the mean AOV and BTYD models of all shards, or the customers an incremental one recomputed (empty otherwise)';

@@ -235,6 +235,61 @@ SQL
 grep -q 'cannot track changes of public.o: it has foreign partitions' <<<"$err" || fail "track_changes on foreign partitions without shards: $err"
 ok "without shards, track_changes() refuses a table with foreign partitions (with what to do)"
 
+# --- incremental on the shards == incremental on one node, over random rounds of writes
+# The single node: database "single" on the coordinator's cluster, with a copy of the shop as it is now.
+pgs_psql -c "CREATE DATABASE single" >/dev/null
+one() { PGS_DB=single pgs_psql -At "$@"; }
+one -c "CREATE EXTENSION pg_segments" -c "CREATE SCHEMA shop" -c "$ddl" -c "ALTER DATABASE single SET pg_segments.facts_max_age = -1" >/dev/null
+for t in $tables; do c -c "COPY (SELECT * FROM shop.$t) TO STDOUT" | one -c "COPY shop.$t FROM STDIN"; done
+one -f demo/map_sources.sql >/dev/null 2>&1
+one -c "ANALYZE" -c "SELECT segments.track_changes()" -c "SELECT segments.refresh_facts('$AS_OF')" >/dev/null
+c -c "SELECT segments.refresh_facts('$AS_OF')" >/dev/null  # full, after track_changes
+[ "$(c -c "SELECT segments_internal._facts_tracked()")" = t ] || fail "the coordinator does not see its shards' tracking"
+c -c "CREATE TABLE public.ref_incr (LIKE segments.customers)" >/dev/null
+recomputed_total=0 moved_incr=0
+for round in 1 2 3; do
+  as_of="$(c -c "SELECT '$AS_OF'::timestamptz + interval '$((round * 2)) days'")"
+  # The same writes on both: new orders (some for new customers), bigger and cancelled orders,
+  # deleted orders, cart adds without a checkout (abandoned carts), chosen by a seeded random().
+  writes="SELECT setseed(0.$round);
+    CREATE TEMP TABLE pick AS SELECT customer_id, random() AS r FROM (SELECT customer_id FROM shop.customers ORDER BY customer_id) c;
+    INSERT INTO shop.customers (customer_id, email, accepts_marketing, created_at)
+      SELECT 900000 + $round * 100 + g, 'new' || $round || '-' || g || '@example.com', true, '$as_of'::timestamptz - interval '1 day'
+      FROM generate_series(1, 5) g;
+    INSERT INTO shop.orders (order_id, customer_id, created_at, status, total, items)
+      SELECT -$round * 100000 - row_number() OVER (ORDER BY customer_id), customer_id,
+             '$as_of'::timestamptz - (r * 40) * interval '1 hour', 'paid', round((20 + r * 400)::numeric, 2), 1
+      FROM pick WHERE r < 0.02
+      UNION ALL SELECT -$round * 100000 - 50000 - g, 900000 + $round * 100 + g, '$as_of'::timestamptz - interval '2 hours', 'paid', 75, 2
+      FROM generate_series(1, 5) g;
+    UPDATE shop.orders o SET total = o.total * 3 FROM pick p WHERE p.customer_id = o.customer_id AND p.r BETWEEN 0.02 AND 0.03;
+    UPDATE shop.orders o SET status = 'cancelled' FROM pick p WHERE p.customer_id = o.customer_id AND p.r BETWEEN 0.03 AND 0.035;
+    DELETE FROM shop.orders o USING pick p WHERE p.customer_id = o.customer_id AND p.r BETWEEN 0.035 AND 0.04;
+    INSERT INTO shop.events (customer_id, event, occurred_at, product_id)
+      SELECT customer_id, 'cart_add', '$as_of'::timestamptz - interval '5 hours', 1 FROM pick WHERE r BETWEEN 0.04 AND 0.05;"
+  c -c "$writes" >/dev/null || fail "round $round: writes through the coordinator"
+  one -c "$writes" >/dev/null
+  reset_moved
+  c -c "SELECT segments.refresh_facts('$as_of', incremental => true)" >/dev/null
+  moved=$(rows_moved)
+  one -c "SELECT segments.refresh_facts('$as_of', incremental => true)" >/dev/null
+  [ "$(c -c "SELECT incremental FROM segments.facts_status")" = t ] || fail "round $round: the coordinator's refresh was not incremental"
+  for p in $S1 $S2; do
+    [ "$(on "$p" -c "SELECT incremental FROM segments.facts_status")" = t ] || fail "round $round: a shard's refresh was not incremental"
+  done
+  rec=$(c -c "SELECT customers FROM segments.facts_status")
+  [ "$rec" = "$(one -c "SELECT customers FROM segments.facts_status")" ] || fail "round $round: recomputed $rec customers, one node $(one -c "SELECT customers FROM segments.facts_status")"
+  c -c "TRUNCATE public.ref_incr" >/dev/null
+  one -c "COPY (SELECT * FROM segments.customers) TO STDOUT" | c -c "COPY public.ref_incr FROM STDIN"
+  d=$(compare_facts public.ref_incr)
+  [ "$d" = 0 ] || fail "round $round: $d customers' facts differ between the sharded and the single-node incremental refresh"
+  recomputed_total=$((recomputed_total + rec)) moved_incr=$((moved_incr + moved))
+done
+n=$(c -c "SELECT count(*) FROM segments.customers")
+bands=$(c -c "SELECT count(*) FROM segments.customers s JOIN public.ref_customers r USING (customer_id) WHERE s.value_band IS DISTINCT FROM r.value_band")
+ok "incremental on the shards equals incremental on one node: 3 rounds of writes, $recomputed_total customers recomputed, 0 of $n rows differ in any column ($bands value bands moved since the first refresh)"
+figure "incremental facts refresh, 3 rounds: $recomputed_total customers recomputed on the shards, rows moved to the coordinator: $moved_incr"
+
 # --- the worker drives sharded refreshes; a shard down fails one cleanly; the next one succeeds
 c -c "ALTER DATABASE shop SET pg_segments.facts_max_age = 0" >/dev/null
 pgs_psql -c "ALTER SYSTEM SET pg_segments.scheduler_enabled = on" -c "SELECT pg_reload_conf()" >/dev/null
@@ -249,13 +304,13 @@ wait_run() {  # wait_run SEGMENT AFTER_RUN_ID: status of the first worker run af
   fail "no worker run of $1 after run $2"
 }
 seg=ecommerce_customers
-size=$(c -c "SELECT count(*) FROM segments.membership m JOIN segments.segments s ON s.id = m.segment_id WHERE s.name = '$seg'")
 last=$(c -c "SELECT max(id) FROM segments.runs")
 c -c "SELECT segments.refresh_now('$seg')" >/dev/null
 [ "$(wait_run $seg "$last")" = succeeded ] || fail "worker run"
 [ "$(c -c "SELECT facts_refreshed FROM segments.runs WHERE id = (SELECT max(id) FROM segments.runs WHERE trigger IN ('worker', 'refresh_now'))")" = t ] \
   || fail "the worker's run did not refresh the sharded facts"
 ok "the background worker runs a sharded refresh (facts on both shards, then the segment)"
+size=$(c -c "SELECT count(*) FROM segments.membership m JOIN segments.segments s ON s.id = m.segment_id WHERE s.name = '$seg'")
 pgs_node_ctl s2 stop -m fast
 last=$(c -c "SELECT max(id) FROM segments.runs")
 facts_before=$(on "$S1" -c "SELECT started_at FROM segments.facts_status")

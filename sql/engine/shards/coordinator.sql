@@ -22,14 +22,19 @@ BEGIN
   RETURN nsp;
 END $$;
 
--- One statement on a shard over a connection of its own, returning one text value.
+-- One statement on a shard over a connection of its own, returning one text value; an error names
+-- the shard (and keeps its SQLSTATE).
 CREATE OR REPLACE FUNCTION segments_internal._shard_value(server name, sql text) RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE v text;
+DECLARE v text; e_state text; e_msg text; e_hint text;
 BEGIN
   EXECUTE format('SELECT t.v FROM %I.dblink($1, $2) AS t(v text)', segments_internal._dblink_schema())
     INTO v USING server, sql;
   RETURN v;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_msg = MESSAGE_TEXT, e_hint = PG_EXCEPTION_HINT;
+  RAISE EXCEPTION 'on shard %: %', server, e_msg USING ERRCODE = e_state,
+    HINT = coalesce(nullif(e_hint, ''), 'See the shard''s server log; segments.shards lists the shards.');
 END $$;
 
 -- The settings a sharded refresh hands to every shard: the ones that change answers (every
@@ -160,30 +165,42 @@ COMMENT ON FUNCTION segments.shard_table(regclass, text) IS
   'Partitions a hash-partitioned shop table across the shards (one foreign partition each, by position); returns how many';
 
 -- The sharded facts refresh (segments.refresh_facts calls it when there are shards):
---   1. on every shard, in parallel: BEGIN REPEATABLE READ; its mean-AOV (sum, count) and fit states;
---   2. here: the global mean AOV and the BG/NBD and Gamma-Gamma models merged from the states;
---   3. on every shard, in parallel: its facts with those numbers (segments.refresh_facts there);
+--   1. on every shard, in parallel: BEGIN REPEATABLE READ; full: its mean-AOV (sum, count) and fit
+--      states; incremental: its logged and horizon-passed customers recomputed (the shard's own
+--      change log), with the (sum, count) of its AOVs before and after;
+--   2. here: full: the global mean AOV and the BG/NBD and Gamma-Gamma models merged from the states;
+--      incremental: the global mean AOV before and after;
+--   3. on every shard, in parallel: full: its facts with those numbers (segments.refresh_facts
+--      there); incremental (when any shard recomputed anyone): the value bands those means move;
 --   4. COMMIT on every shard. Any failure (a shard down, an error) rolls every shard back and raises,
 --      naming the shard: facts and membership stay the last good ones.
--- Rows moved to the coordinator: two per shard, whatever the number of orders.
+-- Rows moved to the coordinator: two per shard, whatever the number of orders or changes.
 -- Returns the summed counts (refresh_facts records them in segments.facts_status).
-CREATE OR REPLACE FUNCTION segments_internal._refresh_sharded_facts(as_of timestamptz, OUT customers bigint,
-  OUT inserted bigint, OUT updated bigint, OUT deleted bigint)
+CREATE OR REPLACE FUNCTION segments_internal._refresh_sharded_facts(as_of timestamptz, incremental boolean,
+  OUT customers bigint, OUT inserted bigint, OUT updated bigint, OUT deleted bigint)
 LANGUAGE plpgsql
 -- Values go to the shards as literals: floats in full precision, dates in an unambiguous style.
 SET search_path = pg_catalog, pg_temp SET extra_float_digits = 3 SET DateStyle = 'ISO, YMD' AS $$
 DECLARE
   nsp name := segments_internal._dblink_schema();
   settings jsonb := segments_internal._shard_settings_to_pass();
-  s record; conn text; cur name; k text; v text;
+  s record; conn text; cur name; k text; v text; step1 text; step1_cols text; step3 text; step3_cols text;
   st record; fr record; total_sum numeric := 0; total_buyers bigint := 0;
+  old_sum numeric := 0; old_buyers bigint := 0; recomputed bigint := 0;
   bg_states bytea[] := '{}'; gg_states bytea[] := '{}';
-  mean numeric; bg @extschema@.bgnbd_model; gg @extschema@.gammagamma_model;
+  mean numeric; old_mean numeric; bg @extschema@.bgnbd_model; gg @extschema@.gammagamma_model;
   e_state text; e_msg text; e_hint text; e_detail text;
-  facts_cols constant text := 'customers bigint, inserted bigint, updated bigint, deleted bigint';
-  states_cols constant text := 'own_settings jsonb, aov_sum numeric, buyers bigint, bgnbd bytea, gammagamma bytea, customers bigint, orders bigint';
 BEGIN
   customers := 0; inserted := 0; updated := 0; deleted := 0;
+  IF incremental THEN
+    step1 := format('SELECT * FROM segments_internal._shard_recompute_changed(%L, %L)', as_of, settings);  -- check-order: remote
+    step1_cols := 'own_settings jsonb, recomputed bigint, customers bigint, inserted bigint, updated bigint, deleted bigint, '
+                  'old_sum numeric, old_buyers bigint, aov_sum numeric, buyers bigint';
+  ELSE
+    step1 := format('SELECT * FROM segments_internal._shard_states(%L, %L)', as_of, settings);  -- check-order: remote
+    step1_cols := 'own_settings jsonb, aov_sum numeric, buyers bigint, bgnbd bytea, gammagamma bytea, '
+                  'customers bigint, orders bigint';
+  END IF;
   BEGIN
     -- 1.
     FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
@@ -191,14 +208,12 @@ BEGIN
       EXECUTE format('SELECT %1$I.dblink_disconnect($1) FROM unnest(%1$I.dblink_get_connections()) c WHERE c = $1', nsp) USING conn;
       EXECUTE format('SELECT %I.dblink_connect($1, $2)', nsp) USING conn, s.server;
       EXECUTE format('SELECT %I.dblink_exec($1, $2)', nsp) USING conn, 'BEGIN ISOLATION LEVEL REPEATABLE READ';
-      EXECUTE format('SELECT %I.dblink_send_query($1, $2)', nsp)
-        USING conn, format('SELECT * FROM segments_internal._shard_states(%L, %L)',  -- check-order: remote
-                           as_of, settings);
+      EXECUTE format('SELECT %I.dblink_send_query($1, $2)', nsp) USING conn, step1;
     END LOOP;
     FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
       cur := s.server; conn := 'pg_segments_shard_' || s.position;
-      EXECUTE format('SELECT * FROM %I.dblink_get_result($1) AS t(%s)', nsp, states_cols) INTO st USING conn;
-      EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1) AS t(%s)', nsp, states_cols) USING conn;
+      EXECUTE format('SELECT * FROM %I.dblink_get_result($1) AS t(%s)', nsp, step1_cols) INTO st USING conn;
+      EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1) AS t(%s)', nsp, step1_cols) USING conn;
       -- Settings parity: pushed-down queries (rules, query segments) run with the shard's settings.
       FOR k, v IN SELECT j.key, j.value FROM jsonb_each_text(st.own_settings) j WHERE j.key <> 'TimeZone' LOOP
         IF v IS DISTINCT FROM settings ->> k THEN
@@ -210,29 +225,47 @@ BEGIN
       END LOOP;
       total_sum := total_sum + coalesce(st.aov_sum, 0);
       total_buyers := total_buyers + st.buyers;
-      bg_states := bg_states || st.bgnbd;
-      gg_states := gg_states || st.gammagamma;
+      IF incremental THEN
+        old_sum := old_sum + coalesce(st.old_sum, 0);
+        old_buyers := old_buyers + st.old_buyers; recomputed := recomputed + st.recomputed;
+        customers := customers + st.customers; inserted := inserted + st.inserted;
+        updated := updated + st.updated; deleted := deleted + st.deleted;
+      ELSE
+        bg_states := bg_states || st.bgnbd;
+        gg_states := gg_states || st.gammagamma;
+      END IF;
     END LOOP;
     -- 2. Exactly what one node computes: avg(numeric) is its exact sum / its count.
     cur := NULL;
     mean := CASE WHEN total_buyers > 0 THEN total_sum / total_buyers END;
-    bg := (SELECT @extschema@.bgnbd_fit_merge(x) FROM unnest(bg_states) x);
-    gg := (SELECT @extschema@.gammagamma_fit_merge(x) FROM unnest(gg_states) x);
-    -- 3.
-    FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
-      cur := s.server; conn := 'pg_segments_shard_' || s.position;
-      EXECUTE format('SELECT %I.dblink_send_query($1, $2)', nsp)
-        USING conn, format('SELECT customers, inserted, updated, deleted '
-                           'FROM segments_internal._shard_refresh_facts(%L, %L, %L, %L, %L)',  -- check-order: remote
-                           as_of, mean, bg, gg, settings);
-    END LOOP;
-    FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
-      cur := s.server; conn := 'pg_segments_shard_' || s.position;
-      EXECUTE format('SELECT * FROM %I.dblink_get_result($1) AS t(%s)', nsp, facts_cols) INTO fr USING conn;
-      EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1) AS t(%s)', nsp, facts_cols) USING conn;
-      customers := customers + fr.customers; inserted := inserted + fr.inserted;
-      updated := updated + fr.updated; deleted := deleted + fr.deleted;
-    END LOOP;
+    IF incremental THEN
+      old_mean := CASE WHEN old_buyers > 0 THEN old_sum / old_buyers END;
+      step3 := format('SELECT segments_internal._shard_reband_facts(%L, %L)', old_mean, mean);  -- check-order: remote
+      step3_cols := 'done text';
+    ELSE
+      bg := (SELECT @extschema@.bgnbd_fit_merge(x) FROM unnest(bg_states) x);
+      gg := (SELECT @extschema@.gammagamma_fit_merge(x) FROM unnest(gg_states) x);
+      step3 := format('SELECT customers, inserted, updated, deleted '
+                      'FROM segments_internal._shard_refresh_facts(%L, %L, %L, %L, %L)',  -- check-order: remote
+                      as_of, mean, bg, gg, settings);
+      step3_cols := 'customers bigint, inserted bigint, updated bigint, deleted bigint';
+    END IF;
+    -- 3. (an incremental refresh in which no shard recomputed anyone has no band to move)
+    IF NOT incremental OR recomputed > 0 THEN
+      FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
+        cur := s.server; conn := 'pg_segments_shard_' || s.position;
+        EXECUTE format('SELECT %I.dblink_send_query($1, $2)', nsp) USING conn, step3;
+      END LOOP;
+      FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
+        cur := s.server; conn := 'pg_segments_shard_' || s.position;
+        EXECUTE format('SELECT * FROM %I.dblink_get_result($1) AS t(%s)', nsp, step3_cols) INTO fr USING conn;
+        EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1) AS t(%s)', nsp, step3_cols) USING conn;
+        IF NOT incremental THEN
+          customers := customers + fr.customers; inserted := inserted + fr.inserted;
+          updated := updated + fr.updated; deleted := deleted + fr.deleted;
+        END IF;
+      END LOOP;
+    END IF;
     -- 4.
     FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
       cur := s.server; conn := 'pg_segments_shard_' || s.position;
@@ -254,6 +287,21 @@ BEGIN
   END;
   -- The coordinator's own rows (from before it had shards) are not part of the union.
   DELETE FROM ONLY segments_internal.customer_facts;
+END $$;
+
+-- Is the change tracking on every shard's mapped tables (so that an incremental refresh sees
+-- every change)? segments_internal._facts_tracked asks it on a coordinator.
+CREATE OR REPLACE FUNCTION segments_internal._shards_tracked() RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s record;
+BEGIN
+  FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
+    IF NOT segments_internal._shard_value(s.server,
+             'SELECT segments_internal._facts_tracked()')::boolean THEN  -- check-order: remote
+      RETURN false;
+    END IF;
+  END LOOP;
+  RETURN true;
 END $$;
 
 -- segments.track_changes() on a coordinator: the change tracking goes onto every shard (its own

@@ -59,3 +59,48 @@ BEGIN
   DELETE FROM segments_internal.facts_globals;
   RETURN r;
 END $$;
+
+-- Incremental step 1: this shard's customers logged in its change log (track_changes installs it
+-- on every shard) or past their horizon, recomputed as one node would; the (sum, count) of its
+-- AOVs before and after, for the global mean. The recomputed ids wait in facts_globals for step 2,
+-- in the same transaction.
+CREATE OR REPLACE FUNCTION segments_internal._shard_recompute_changed(as_of timestamptz, settings jsonb)
+RETURNS TABLE (own_settings jsonb, recomputed bigint, customers bigint, inserted bigint, updated bigint,
+               deleted bigint, old_sum numeric, old_buyers bigint, aov_sum numeric, buyers bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE started timestamptz; r record;
+BEGIN
+  own_settings := segments_internal._shard_settings(settings);
+  PERFORM pg_advisory_xact_lock(1885824371, 2);  -- refresh_facts' lock
+  started := clock_timestamp();
+  IF NOT EXISTS (SELECT 1 FROM segments.facts_status WHERE full_refreshed_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'this shard has no full facts refresh for an incremental one to start from' USING ERRCODE = '55000',
+      HINT = 'Run a full sharded refresh first: SELECT segments.refresh_facts(); on the coordinator.';
+  END IF;
+  r := segments_internal._recompute_changed_facts(as_of);
+  recomputed := cardinality(r.ids);
+  IF recomputed > 0 THEN  -- (then the coordinator runs step 2 on every shard, which removes it)
+    DELETE FROM segments_internal.facts_globals;
+    INSERT INTO segments_internal.facts_globals (recomputed) VALUES (r.ids);
+  END IF;
+  PERFORM segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true);
+  customers := r.customers; inserted := r.inserted; updated := r.updated; deleted := r.deleted;
+  old_sum := r.old_sum; old_buyers := r.old_buyers; aov_sum := r.new_sum; buyers := r.new_buyers;
+  -- Nothing recomputed here (nothing read): the sums are the stored ones, before and after.
+  IF recomputed = 0 THEN
+    SELECT sum(f.aov) FILTER (WHERE f.orders > 0), count(*) FILTER (WHERE f.orders > 0) INTO aov_sum, buyers
+    FROM segments_internal.customer_facts f;
+    old_sum := aov_sum; old_buyers := buyers;
+  END IF;
+  RETURN NEXT;
+END $$;
+
+-- Incremental step 2: the value bands the global mean AOV moved (from before to after step 1 on
+-- every shard), and this shard's recomputed customers'.
+CREATE OR REPLACE FUNCTION segments_internal._shard_reband_facts(old_mean numeric, new_mean numeric) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM segments_internal._reband_facts(coalesce((SELECT g.recomputed FROM segments_internal.facts_globals g), '{}'),
+                                          old_mean, new_mean);
+  DELETE FROM segments_internal.facts_globals;
+END $$;

@@ -30,6 +30,27 @@ SELECT count(*) AS globals_left FROM segments_internal.facts_globals;
 -- With other numbers the bands and scores follow them (a mean of 1: every buyer is very high).
 SELECT customers FROM segments_internal._shard_refresh_facts('2024-11-01', 1, NULL, NULL, '{}');
 SELECT value_band, count(*), count(p_alive) AS scored FROM segments.customers GROUP BY 1 ORDER BY 1;
+-- The incremental steps (step 1: the logged customers recomputed, with the AOV sums before and
+-- after; step 2: the bands with the means from those sums), here with this server's sums, give
+-- what a plain incremental refresh gives; without a full refresh since track_changes, step 1 refuses.
+SELECT segments.track_changes();
+SELECT pg_temp.error_of($$SELECT * FROM segments_internal._shard_recompute_changed('2024-11-01', '{}')$$) AS no_full_refresh;
+SELECT customers FROM segments.refresh_facts('2024-11-01');
+INSERT INTO shard_shop.orders VALUES ('c3', '2024-11-02', 900, true), ('c4', '2024-11-02', 1, true), ('new', '2024-11-02', 50, true);
+UPDATE shard_shop.orders SET ok = false WHERE customer = 'c5';
+BEGIN;
+SELECT customers, inserted, updated, deleted FROM segments.refresh_facts('2024-11-03', incremental => true);
+SELECT md5(string_agg(c::text, '|' ORDER BY customer_id)) AS plain_incremental FROM segments.customers c \gset
+ROLLBACK;
+CREATE TEMP TABLE st1 AS SELECT * FROM segments_internal._shard_recompute_changed('2024-11-03', '{}');
+SELECT recomputed, customers, inserted, updated, deleted, old_sum / old_buyers = (SELECT avg(aov) FROM plain_facts WHERE orders > 0) AS old_mean_stored,
+       (SELECT count(*) FROM segments_internal.facts_globals) AS ids_kept
+FROM st1;
+SELECT segments_internal._shard_reband_facts((SELECT old_sum / old_buyers FROM st1), (SELECT aov_sum / buyers FROM st1));
+SELECT md5(string_agg(c::text, '|' ORDER BY customer_id)) = :'plain_incremental' AS same_as_plain,
+       (SELECT count(*) FROM segments_internal.facts_globals) AS globals_left
+FROM segments.customers c;
+SELECT segments.track_changes(false);
 -- The coordinator's settings hold for the shard's transaction; only pg_segments ones and TimeZone.
 BEGIN;
 SELECT segments_internal._shard_settings('{"pg_segments.lifecycle_just_ordered_days": "365", "TimeZone": "Asia/Tokyo"}')
@@ -62,7 +83,9 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($$SELECT segments.shard_table('segments.customers')$$),
   ($$SELECT * FROM segments_internal._shard_states('2024-11-01', '{}')$$),
   ($$SELECT segments_internal._shard_refresh_facts('2024-11-01', 1, NULL, NULL, '{}')$$),
-  ($$SELECT segments_internal._refresh_sharded_facts(now())$$)
+  ($$SELECT * FROM segments_internal._shard_recompute_changed('2024-11-01', '{}')$$),
+  ($$SELECT segments_internal._shard_reband_facts(1, 2)$$),
+  ($$SELECT segments_internal._refresh_sharded_facts(now(), false)$$)
 ) v(q);
 SELECT count(*) AS shards_visible FROM segments.shards;
 SET ROLE regress_shards_admin;
