@@ -32,16 +32,6 @@ BEGIN
   RETURN format(E'SELECT * FROM (\n%s\n) AS q', segments_internal._check_fragment(query, 'query'));
 END $$;
 
--- A per-segment relation created inside an extension script (ALTER EXTENSION ... UPDATE rebuilds
--- them) became a member of the extension: it belongs to its segment (pg_dump keeps it), so it leaves.
-CREATE OR REPLACE FUNCTION segments_internal._leave_extension(rel regclass, kind text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM pg_depend WHERE classid = 'pg_class'::regclass AND objid = rel AND deptype = 'e') THEN
-    EXECUTE format('ALTER EXTENSION pg_segments DROP %s %s', kind, rel);
-  END IF;
-END $$;
-
 -- Checks the rule or query as the segment owner (syntax, columns, boolean, privileges) and
 -- (re)creates the rule's materialized view, empty, owned by the segment owner. The check is a
 -- LIMIT 0 copy of it that the owner refreshes: REFRESH runs it as the owner (security-restricted)
@@ -81,14 +71,8 @@ BEGIN
               THEN 'A rule is a boolean SQL expression over the columns of segments.customers, e.g. orders > 1 AND revenue >= 100.'
               ELSE 'A query returns one column of customer ids and may read segments.customers and segments.source_* views.' END);
   END;
-  IF to_regclass(rel) IS NOT NULL THEN
-    EXECUTE format('DROP MATERIALIZED VIEW %s', rel);
-  END IF;
-  EXECUTE format('CREATE MATERIALIZED VIEW %s AS %s WITH NO DATA', rel, body);
-  PERFORM segments_internal._leave_extension(rel::regclass, 'MATERIALIZED VIEW');
-  EXECUTE format('ALTER MATERIALIZED VIEW %s OWNER TO %I', rel, owner::text);
-  EXECUTE format('COMMENT ON MATERIALIZED VIEW %s IS %L', rel,
-                 format('pg_segments: rule of segment %s (internal; read segment_members or segments.members)', id));  -- check-order: prose
+  PERFORM segments_internal._create_rule_view(rel, body, owner,
+    format('pg_segments: rule of segment %s (internal; read segment_members or segments.members)', id));  -- check-order: prose
 END $$;
 
 -- The personal columns of segments.customers: readable only with role segments_pii.
@@ -287,6 +271,7 @@ BEGIN
   VALUES (name, description, rule, query, caller, refresh_interval, timezone, pack, required_sources)
   RETURNING s.id INTO new_id;
   PERFORM segments_internal._build_rule_relation(new_id, rule, query, caller);
+  PERFORM segments_internal._classify(new_id);
   PERFORM segments_internal._build_member_view(new_id);
   PERFORM segments_internal._warn_unscheduled(name);
   IF coalesce(build, true) THEN
@@ -315,6 +300,9 @@ DECLARE
   new_owner regrole := CASE WHEN (rule IS NOT NULL OR query IS NOT NULL) AND NOT pg_has_role(caller, s.owner, 'USAGE')
                             THEN caller ELSE s.owner END;
 BEGIN
+  IF coalesce(build, true) AND (rule IS NOT NULL OR query IS NOT NULL) THEN
+    PERFORM segments_internal._ensure_facts();  -- the facts lock comes before the segment row (locks.sql)
+  END IF;
   PERFORM 1 FROM segments.segments g WHERE g.id = s.id FOR UPDATE;
   PERFORM segments_internal._check_definition(coalesce(new_name, s.name), description, rule, query,
                                               coalesce(refresh_interval, s.refresh_interval), coalesce(timezone, s.timezone));
@@ -343,6 +331,12 @@ BEGIN
                                                        coalesce(alter_segment.timezone, g.timezone)) END,
     updated_at = now()
   WHERE g.id = s.id;
+  IF rule IS NOT NULL OR query IS NOT NULL THEN
+    PERFORM segments_internal._classify(s.id);
+    IF new_owner <> s.owner AND s.incremental THEN
+      PERFORM segments_internal._build_pass_relation(s.owner);
+    END IF;
+  END IF;
   IF new_name IS NOT NULL AND new_name <> s.name THEN
     PERFORM segments_internal._build_member_view(s.id, s.name);
   END IF;
@@ -383,6 +377,9 @@ BEGIN
   DELETE FROM segments.membership m WHERE m.segment_id = s.id;
   DELETE FROM segments.changes c WHERE c.segment_id = s.id;
   DELETE FROM segments.segments g WHERE g.id = s.id;
+  IF s.incremental THEN
+    PERFORM segments_internal._build_pass_relation(s.owner);
+  END IF;
   IF to_regclass(segments_internal._rule_relation(s.id)) IS NOT NULL THEN
     EXECUTE format('DROP MATERIALIZED VIEW %s', segments_internal._rule_relation(s.id));
   END IF;

@@ -91,7 +91,7 @@ BEGIN
     RAISE EXCEPTION 'as_of must be a finite time, not %', coalesce(as_of::text, 'NULL') USING ERRCODE = '22023',
       HINT = 'Pass the moment the facts describe, e.g. now() or ''2024-06-01''.';
   END IF;
-  PERFORM pg_advisory_xact_lock(1885824371, 2);
+  PERFORM segments_internal.take_lock('facts');
   started := clock_timestamp();  -- after the lock: increases in commit order
   PERFORM segments_internal.progress_report('refresh_facts', CASE WHEN incremental THEN 'computing changed facts'
     ELSE 'computing facts' END, NULL, NULL, NULL, started);
@@ -245,7 +245,7 @@ BEGIN
   IF last IS NOT NULL AND last >= now() - max_age THEN
     RETURN false;
   END IF;
-  PERFORM pg_advisory_xact_lock(1885824371, 2);
+  PERFORM segments_internal.take_lock('facts');
   -- Another session may have refreshed them while we waited.
   SELECT started_at INTO last FROM segments.facts_status;
   IF last IS NOT NULL AND last >= now() - max_age THEN

@@ -1,16 +1,14 @@
 -- Segment engine: refresh as a diff, runs, the refresh-due policy and the refresh entry points
 -- (docs/segments.md#refresh).
 --
--- A refresh, in one transaction: lock the segment row (refreshes of one segment never interleave),
--- refresh the facts if older than pg_segments.facts_max_age, REFRESH the rule's materialized view
--- (as the segment owner), then under the change-log lock: attribute added revenue, delete leavers,
--- insert joiners, append both to segments.changes, add a history row. Readers keep seeing the old
--- membership until commit. The change-log lock is held from the first change id to commit, so ids
--- become visible in increasing order and a consumer reading "id > last seen" never misses one.
-
--- The materialized view holding a segment's rule result.
-CREATE OR REPLACE FUNCTION segments_internal._rule_relation(id bigint) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT format('segment_rules.%I', 's_' || id) $$;
+-- A refresh, in one transaction, takes its locks in the one order of sql/engine/locks.sql: stale
+-- facts are refreshed first, then the segment rows of the batch are locked in id order (refreshes
+-- of one segment never interleave), then the rules are evaluated as their owners: incremental ones
+-- in one pass per owner over the customers whose facts changed, the others one materialized view
+-- each; then, under the change-log lock: added revenue, leavers deleted, joiners inserted, both
+-- appended to segments.changes, a history row each. Readers keep seeing the old membership until
+-- commit. The change-log lock is held from the first change id to commit, so ids become visible in
+-- increasing order and a consumer reading "id > last seen" never misses one.
 
 -- Next scheduled time: the interval added in the segment's time zone (so "1 day" keeps the wall
 -- clock across daylight-saving changes), from the previous schedule while that is not overdue.
@@ -61,86 +59,83 @@ BEGIN
   RETURN run;
 END $$;
 
--- The refresh itself. wait => false: when another refresh of the segment holds it, the run is
--- recorded as skipped instead of waiting. Raises on failure (the caller's transaction rolls back).
-CREATE OR REPLACE FUNCTION segments_internal._execute(run_id bigint, wait boolean) RETURNS segments.runs
+-- The diff of a batch, one statement: old members (m) full-joined with the new result (hits: a
+-- query of (segment_id, customer_id)) and their facts (c) gives the leavers, the joiners, the
+-- members whose revenue or orders moved (added revenue), per segment. scope NULL: all of each
+-- segment's members (full refresh); else only these customers (incremental: nobody else can have
+-- joined or left). Returns per segment the changes and, over the compared rows, the old marks' and
+-- the new members' totals. The caller holds the change-log lock.
+CREATE OR REPLACE FUNCTION segments_internal._diff(seg_ids bigint[], seg_names text[], run_ids bigint[],
+                                                    hits text, scope text[])
+RETURNS TABLE (segment_id bigint, joined int, "left" int, added numeric,
+               was_count bigint, was_revenue numeric, was_orders bigint,
+               now_count bigint, now_revenue numeric, now_orders bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-  r segments.runs; s segments.segments;
-  rel text; facts boolean; n_left int; n_joined int; n_marked int; added numeric; sz bigint; rev numeric; ords bigint;
-  facts_at timestamptz;
 BEGIN
-  SELECT * INTO r FROM segments.runs x WHERE x.id = run_id FOR UPDATE;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'run % does not exist', run_id USING ERRCODE = '42704';
-  END IF;
-  IF r.status <> 'running' THEN
-    RAISE EXCEPTION 'run % is % (not running)', run_id, r.status USING ERRCODE = '55000',
-      HINT = 'Refresh the segment again: segments.refresh(name).';
-  END IF;
-  IF wait THEN
-    SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE;
-  ELSE
-    SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE SKIP LOCKED;
-    IF NOT FOUND AND EXISTS (SELECT 1 FROM segments.segments x WHERE x.id = r.segment_id) THEN
-      UPDATE segments.runs x SET status = 'skipped', finished_at = clock_timestamp(),
-        message = 'another refresh of this segment was in progress'
-      WHERE x.id = run_id RETURNING * INTO r;
-      RETURN r;
-    END IF;
-  END IF;
-  IF s.id IS NULL THEN
-    RAISE EXCEPTION 'segment % of run % does not exist', r.segment_id, run_id USING ERRCODE = '42704';
-  END IF;
-
-  facts := segments_internal._ensure_facts();
-  SELECT f.refreshed_at INTO facts_at FROM segments.facts_status f;
-  rel := segments_internal._rule_relation(s.id);
-  -- Runs the rule as the segment owner (the materialized view's owner), security-restricted.
-  EXECUTE format('REFRESH MATERIALIZED VIEW %s', rel);
-
-  -- One pass: old members (m) full-joined with the new result (n) and their facts (c) gives the
-  -- leavers, the joiners, the members whose revenue grew (added revenue), and the new size.
-  PERFORM pg_advisory_xact_lock(1885824371, 1);
-  EXECUTE format($q$
-    WITH j AS MATERIALIZED (
-      SELECT coalesce(m.customer_id, n.customer_id) AS customer_id,
+  RETURN QUERY EXECUTE format($q$
+    WITH g AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS g(segment_id, name, run_id, pos)),
+    j AS MATERIALIZED (
+      SELECT coalesce(m.segment_id, n.segment_id) AS segment_id, coalesce(m.customer_id, n.customer_id) AS customer_id,
              m.customer_id IS NOT NULL AS was, n.customer_id IS NOT NULL AS now_in,
-             m.revenue_mark, c.revenue, c.orders
-      FROM (SELECT x.customer_id, x.revenue_mark FROM segments.membership x WHERE x.segment_id = $1) m
-      FULL JOIN (SELECT DISTINCT r.customer_id FROM %s r WHERE r.customer_id IS NOT NULL) n
-        ON n.customer_id = m.customer_id
+             m.revenue_mark, m.orders_mark, c.revenue, c.orders
+      FROM (SELECT x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark FROM segments.membership x
+            WHERE x.segment_id = ANY ($1) %s) m
+      FULL JOIN (SELECT DISTINCT h.segment_id, h.customer_id FROM (%s) h (segment_id, customer_id)
+                 WHERE h.customer_id IS NOT NULL) n
+        ON n.segment_id = m.segment_id AND n.customer_id = m.customer_id
       LEFT JOIN segments.customers c ON c.customer_id = coalesce(m.customer_id, n.customer_id)),
     gone AS (
       DELETE FROM segments.membership x USING j
-      WHERE x.segment_id = $1 AND x.customer_id = j.customer_id AND j.was AND NOT j.now_in
-      RETURNING x.customer_id),
+      WHERE x.segment_id = j.segment_id AND x.customer_id = j.customer_id AND j.was AND NOT j.now_in
+      RETURNING x.segment_id, x.customer_id),
     came AS (
-      INSERT INTO segments.membership (segment_id, customer_id, joined_at, revenue_mark)
-      SELECT $1, j.customer_id, now(), coalesce(j.revenue, 0) FROM j WHERE j.now_in AND NOT j.was
-      RETURNING customer_id),
+      INSERT INTO segments.membership (segment_id, customer_id, joined_at, revenue_mark, orders_mark)
+      SELECT j.segment_id, j.customer_id, now(), coalesce(j.revenue, 0), coalesce(j.orders, 0) FROM j WHERE j.now_in AND NOT j.was
+      RETURNING segment_id, customer_id),
     marked AS (
-      UPDATE segments.membership x SET revenue_mark = j.revenue FROM j
-      WHERE x.segment_id = $1 AND x.customer_id = j.customer_id AND j.was AND j.now_in
-        AND j.revenue IS NOT NULL AND j.revenue <> j.revenue_mark
+      UPDATE segments.membership x SET revenue_mark = j.revenue, orders_mark = j.orders FROM j
+      WHERE x.segment_id = j.segment_id AND x.customer_id = j.customer_id AND j.was AND j.now_in
+        AND j.revenue IS NOT NULL AND (j.revenue, j.orders) IS DISTINCT FROM (j.revenue_mark, j.orders_mark)
       RETURNING 1),
     logged AS (
       INSERT INTO segments.changes (segment_id, segment, customer_id, change, at, run_id)
-      SELECT $1, $2, d.customer_id, d.change, now(), $3
-      FROM (SELECT g.customer_id, 'left' AS change FROM gone g
-            UNION ALL SELECT k.customer_id, 'joined' FROM came k) d
-      ORDER BY d.customer_id, d.change
-      RETURNING change)
-    SELECT (SELECT count(*) FILTER (WHERE change = 'joined') FROM logged),
-           (SELECT count(*) FILTER (WHERE change = 'left') FROM logged),
-           (SELECT count(*) FROM marked),
-           coalesce(sum(j.revenue - j.revenue_mark) FILTER (WHERE j.was), 0),
-           count(*) FILTER (WHERE j.now_in),
-           coalesce(sum(j.revenue) FILTER (WHERE j.now_in), 0),
-           coalesce(sum(j.orders) FILTER (WHERE j.now_in), 0)
-    FROM j$q$, rel)
-  INTO n_joined, n_left, n_marked, added, sz, rev, ords USING s.id, s.name, run_id;
+      SELECT g.segment_id, g.name, d.customer_id, d.change, now(), g.run_id
+      FROM (SELECT k.segment_id, k.customer_id, 'left' AS change FROM gone k
+            UNION ALL SELECT k.segment_id, k.customer_id, 'joined' FROM came k) d
+      JOIN g ON g.segment_id = d.segment_id
+      ORDER BY g.pos, d.customer_id, d.change
+      RETURNING segment_id, change),
+    l AS (SELECT k.segment_id, count(*) FILTER (WHERE k.change = 'joined')::int AS joined,
+                 count(*) FILTER (WHERE k.change = 'left')::int AS "left"
+          FROM logged k GROUP BY k.segment_id),
+    t AS (SELECT j.segment_id,
+                 coalesce(sum(j.revenue - j.revenue_mark) FILTER (WHERE j.was), 0) AS added,
+                 count(*) FILTER (WHERE j.was) AS was_count,
+                 coalesce(sum(j.revenue_mark) FILTER (WHERE j.was), 0) AS was_revenue,
+                 coalesce(sum(j.orders_mark) FILTER (WHERE j.was), 0)::bigint AS was_orders,
+                 count(*) FILTER (WHERE j.now_in) AS now_count,
+                 coalesce(sum(j.revenue) FILTER (WHERE j.now_in), 0) AS now_revenue,
+                 coalesce(sum(j.orders) FILTER (WHERE j.now_in), 0)::bigint AS now_orders
+          FROM j GROUP BY j.segment_id)
+    SELECT g.segment_id, coalesce(l.joined, 0), coalesce(l."left", 0), coalesce(t.added, 0),
+           coalesce(t.was_count, 0), coalesce(t.was_revenue, 0), coalesce(t.was_orders, 0),
+           coalesce(t.now_count, 0), coalesce(t.now_revenue, 0), coalesce(t.now_orders, 0)
+    FROM g LEFT JOIN l ON l.segment_id = g.segment_id LEFT JOIN t ON t.segment_id = g.segment_id
+    WHERE (SELECT count(*) FROM marked) >= 0
+    ORDER BY g.pos$q$,
+    CASE WHEN scope IS NULL THEN '' ELSE 'AND x.customer_id = ANY ($4)' END, hits)
+  USING seg_ids, seg_names, run_ids, scope;
+END $$;
 
+-- Records a segment's successful refresh: the history row, the catalog row (status, schedule,
+-- the facts stamp and member totals the next incremental refresh starts from) and the run.
+CREATE OR REPLACE FUNCTION segments_internal._succeed(s segments.segments, run_id bigint, stamp timestamptz,
+  facts boolean, facts_at timestamptz, n_joined int, n_left int, added numeric, sz bigint, rev numeric, ords bigint,
+  evaluated bigint DEFAULT NULL)
+RETURNS segments.runs
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r segments.runs;
+BEGIN
   INSERT INTO segments.history (segment_id, run_id, at, size, joined, "left", revenue, orders, added_revenue, facts_at)
   VALUES (s.id, run_id, now(), sz, n_joined, n_left, rev, ords, added, facts_at);
   PERFORM segments_internal.notify_membership_change(s.id, s.name, run_id, n_joined, n_left);
@@ -149,13 +144,162 @@ BEGIN
     status = CASE WHEN x.status = 'inactive' THEN 'inactive' ELSE 'active' END,
     last_refresh_at = now(),
     next_refresh_at = segments_internal._next_refresh(x.next_refresh_at, x.refresh_interval, x.timezone),
-    last_error = NULL, last_error_sqlstate = NULL, consecutive_failures = 0
+    last_error = NULL, last_error_sqlstate = NULL, consecutive_failures = 0,
+    facts_mark = CASE WHEN x.incremental THEN stamp END,
+    member_count = sz, member_revenue = rev, member_orders = ords
   WHERE x.id = s.id;
-
   UPDATE segments.runs x SET status = 'succeeded', finished_at = clock_timestamp(),
-    joined = n_joined, "left" = n_left, size = sz, facts_refreshed = facts
+    joined = n_joined, "left" = n_left, size = sz, facts_refreshed = facts, evaluated = _succeed.evaluated
   WHERE x.id = run_id RETURNING * INTO r;
   RETURN r;
+END $$;
+
+-- The refresh of a batch of started runs, in the caller's transaction, in the one lock order
+-- (sql/engine/locks.sql): stale facts first, then every segment row of the batch in id order, then
+-- evaluation, then the change-log lock and the diffs. Incremental segments (a rule over facts columns
+-- alone, refreshed before, its owner's pass view present) are evaluated together, one REFRESH of
+-- each owner's pass view over the customers whose facts changed since the oldest of their marks;
+-- the others (queries, rules reading the clock, first builds) refresh their own rule view. wait =>
+-- false: a segment another refresh holds is recorded as skipped. catch: a failing rule marks its run
+-- and segment failed and the others go on; without catch the error is raised (the caller's
+-- transaction rolls back). A failing pass view (some rule of the owner raised) falls back to the
+-- per-segment views, so the failing segment fails alone. facts: whether the caller refreshed the
+-- facts (NULL: refresh them here if stale). progress: the command to report in segments.progress
+-- (segment k of N; NULL: the caller reports).
+CREATE OR REPLACE FUNCTION segments_internal._execute_batch(run_ids bigint[], wait boolean, catch boolean,
+                                                            facts boolean DEFAULT NULL, progress text DEFAULT NULL)
+RETURNS SETOF segments.runs
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  r segments.runs; s segments.segments; d record;
+  ids bigint[] := '{}'; runs_of bigint[] := '{}'; done segments.runs[] := '{}';
+  inc bigint[]; full_ids bigint[]; scope text[]; since timestamptz; stamp timestamptz; facts_at timestamptz;
+  o regrole; hits text; st text; msg text; i int; k int;
+BEGIN
+  facts := coalesce(facts, segments_internal._ensure_facts());
+  IF (SELECT count(*) FROM segments.runs x WHERE x.id = ANY (run_ids)) < (SELECT count(DISTINCT u) FROM unnest(run_ids) u) THEN
+    RAISE EXCEPTION 'run % does not exist', (SELECT min(u) FROM unnest(run_ids) u WHERE NOT EXISTS (SELECT 1 FROM segments.runs x WHERE x.id = u))
+      USING ERRCODE = '42704';
+  END IF;
+  FOR r IN SELECT * FROM segments.runs x WHERE x.id = ANY (run_ids) ORDER BY x.segment_id, x.id FOR UPDATE LOOP
+    IF r.status <> 'running' THEN
+      RAISE EXCEPTION 'run % is % (not running)', r.id, r.status USING ERRCODE = '55000',
+        HINT = 'Refresh the segment again: segments.refresh(name).';
+    END IF;
+    s := NULL;
+    IF r.segment_id <> ALL (ids) THEN
+      IF wait THEN
+        SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE;
+      ELSE
+        SELECT * INTO s FROM segments.segments x WHERE x.id = r.segment_id FOR NO KEY UPDATE SKIP LOCKED;
+      END IF;
+      IF s.id IS NULL AND NOT EXISTS (SELECT 1 FROM segments.segments x WHERE x.id = r.segment_id) THEN
+        RAISE EXCEPTION 'segment % of run % does not exist', r.segment_id, r.id USING ERRCODE = '42704';
+      END IF;
+    END IF;
+    IF s.id IS NULL THEN
+      UPDATE segments.runs x SET status = 'skipped', finished_at = clock_timestamp(),
+        message = 'another refresh of this segment was in progress'
+      WHERE x.id = r.id RETURNING * INTO r;
+      done := done || r;
+      CONTINUE;
+    END IF;
+    ids := ids || s.id; runs_of := runs_of || r.id;
+  END LOOP;
+
+  -- Segments not classified yet (upgraded from 0.1): classify them now (their first refresh is full).
+  PERFORM segments_internal._classify(x.id) FROM segments.segments x WHERE x.id = ANY (ids) AND x.incremental IS NULL;
+  -- The facts stamp before evaluating: whatever changes later is stamped later (facts_changes.sql).
+  stamp := segments_internal.facts_stamp();
+  SELECT f.refreshed_at INTO facts_at FROM segments.facts_status f;
+  SELECT array_agg(x.id ORDER BY x.id), min(x.facts_mark) INTO inc, since FROM segments.segments x
+  WHERE x.id = ANY (ids) AND x.incremental AND x.facts_mark IS NOT NULL AND x.member_count IS NOT NULL
+    AND x.member_revenue IS NOT NULL AND x.member_orders IS NOT NULL
+    AND to_regclass(segments_internal._pass_relation(x.owner)) IS NOT NULL;
+  inc := coalesce(inc, '{}');
+  IF cardinality(inc) > 0 THEN
+    scope := ARRAY(SELECT c.customer_id FROM segments_internal.facts_changed_since(since) c);
+    IF cardinality(scope) > 0 THEN
+      IF progress IS NOT NULL THEN
+        PERFORM segments_internal.progress_report(progress, format('evaluating %s rules in one pass', cardinality(inc)),
+                                                  NULL, 0, cardinality(ids), statement_timestamp());
+      END IF;
+      INSERT INTO segments_internal.pass (pgs_segments, pgs_customers) VALUES (inc, scope);
+      FOR o IN SELECT DISTINCT x.owner FROM segments.segments x WHERE x.id = ANY (inc) LOOP
+        BEGIN
+          -- Runs the owner's rules as the owner (the view's owner), security-restricted.
+          EXECUTE format('REFRESH MATERIALIZED VIEW %s', segments_internal._pass_relation(o));
+        EXCEPTION WHEN query_canceled OR admin_shutdown THEN
+          RAISE;
+        WHEN OTHERS THEN  -- some rule of this owner raised: evaluate them one by one below
+          inc := ARRAY(SELECT u FROM unnest(inc) u WHERE u NOT IN (SELECT x.id FROM segments.segments x WHERE x.owner = o));
+        END;
+      END LOOP;
+    END IF;
+  END IF;
+  full_ids := ARRAY(SELECT u FROM unnest(ids) u WHERE u <> ALL (inc) ORDER BY u);
+  k := cardinality(ids) - cardinality(full_ids);
+  FOREACH i IN ARRAY full_ids LOOP
+    IF progress IS NOT NULL THEN  -- segment k + 1 of N (k evaluated, the incremental ones first)
+      PERFORM segments_internal.progress_report(progress, 'refreshing segments',
+        (SELECT x.name FROM segments.segments x WHERE x.id = i), k, cardinality(ids), statement_timestamp());
+    END IF;
+    k := k + 1;
+    BEGIN
+      -- Runs the rule as the segment owner (the materialized view's owner), security-restricted.
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s', segments_internal._rule_relation(i));
+    EXCEPTION WHEN query_canceled OR admin_shutdown THEN
+      RAISE;
+    WHEN OTHERS THEN
+      IF NOT catch THEN
+        RAISE;
+      END IF;
+      GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+      PERFORM segments_internal._fail_run(runs_of[array_position(ids, i)], st, msg);
+      RAISE WARNING 'segment % failed to refresh: % (SQLSTATE %)', (SELECT x.name FROM segments.segments x WHERE x.id = i), msg, st
+        USING HINT = 'Its last good membership is kept; see segments.segments.last_error and segments.runs.';
+      SELECT * INTO r FROM segments.runs x WHERE x.id = runs_of[array_position(ids, i)];
+      done := done || r;
+      full_ids := array_remove(full_ids, i);
+    END;
+  END LOOP;
+
+  IF cardinality(ids) > 0 THEN
+    PERFORM segments_internal.take_lock('change log');
+  END IF;
+  FOREACH i IN ARRAY full_ids LOOP
+    SELECT * INTO s FROM segments.segments x WHERE x.id = i;
+    SELECT * INTO d FROM segments_internal._diff(ARRAY[i], ARRAY[s.name], ARRAY[runs_of[array_position(ids, i)]],
+      format('SELECT %s::bigint, r.customer_id FROM %s r', i, segments_internal._rule_relation(i)), NULL);
+    done := done || segments_internal._succeed(s, runs_of[array_position(ids, i)], stamp, facts, facts_at,
+                                               d.joined, d."left", d.added, d.now_count, d.now_revenue, d.now_orders);
+  END LOOP;
+  IF cardinality(inc) > 0 THEN
+    IF cardinality(scope) > 0 THEN
+      SELECT string_agg(format('SELECT p.segment_id, p.customer_id FROM %s p', segments_internal._pass_relation(x.owner)), ' UNION ALL ')
+        INTO hits FROM (SELECT DISTINCT y.owner FROM segments.segments y WHERE y.id = ANY (inc)) x;
+    END IF;
+    -- One diff for all of them, over the changed customers only; totals move by the difference.
+    IF cardinality(scope) > 0 THEN
+      FOR d IN SELECT * FROM segments_internal._diff(inc,
+                 ARRAY(SELECT y.name FROM unnest(inc) WITH ORDINALITY u(id, pos) JOIN segments.segments y ON y.id = u.id ORDER BY u.pos),
+                 ARRAY(SELECT runs_of[array_position(ids, u.id)] FROM unnest(inc) WITH ORDINALITY u(id, pos) ORDER BY u.pos),
+                 hits, scope) LOOP
+        SELECT * INTO s FROM segments.segments x WHERE x.id = d.segment_id;
+        done := done || segments_internal._succeed(s, runs_of[array_position(ids, s.id)], stamp, facts, facts_at,
+          d.joined, d."left", d.added, s.member_count - d.was_count + d.now_count,
+          s.member_revenue - d.was_revenue + d.now_revenue, s.member_orders - d.was_orders + d.now_orders,
+          cardinality(scope));
+      END LOOP;
+    ELSE
+      FOR s IN SELECT * FROM segments.segments x WHERE x.id = ANY (inc) ORDER BY x.id LOOP
+        done := done || segments_internal._succeed(s, runs_of[array_position(ids, s.id)], stamp, facts, facts_at,
+          0, 0, 0, s.member_count, s.member_revenue, s.member_orders, 0);
+      END LOOP;
+    END IF;
+  END IF;
+  DELETE FROM segments_internal.pass p WHERE p.pgs_xid = pg_current_xact_id();
+  RETURN QUERY SELECT (x).* FROM unnest(done) x ORDER BY (x).segment_id, (x).id;
 END $$;
 
 CREATE OR REPLACE FUNCTION segments_internal._fail_run(run_id bigint, sqlstate text, message text) RETURNS void
@@ -215,19 +359,23 @@ END $$;
 COMMENT ON FUNCTION segments.prune_runs() IS
   'Deletes finished runs older than pg_segments.run_retention; returns how many';
 
--- Executes a started run and records a failure: the run and the segment are marked failed (with
--- back-off) while the membership stays the last good one. timeout_ms > 0 bounds the refresh
--- (segments_internal._deadline); a cancel by the user or a shutdown is not caught.
-CREATE OR REPLACE FUNCTION segments_internal._execute_recorded(run_id bigint, wait boolean, timeout_ms int)
-RETURNS segments.runs
+-- Executes started runs as one batch (_execute_batch, a failing rule fails its own run) and
+-- records a failure of the whole batch: its runs and segments are marked failed (with back-off)
+-- while the membership stays the last good one. timeout_ms > 0 bounds the refresh
+-- (segments_internal._deadline); a cancel by the user or a shutdown is not caught. facts: whether
+-- the caller refreshed the facts already (NULL: here, if stale); progress: see _execute_batch.
+CREATE OR REPLACE FUNCTION segments_internal._execute_recorded(run_ids bigint[], wait boolean, timeout_ms int,
+                                                               facts boolean DEFAULT NULL, progress text DEFAULT NULL)
+RETURNS SETOF segments.runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE r segments.runs; st text; msg text; timed_out boolean;
+DECLARE done segments.runs[]; run bigint; st text; msg text; timed_out boolean;
 BEGIN
   BEGIN
     PERFORM segments_internal._deadline(timeout_ms);
-    r := segments_internal._execute(run_id, wait);
+    done := ARRAY(SELECT x FROM segments_internal._execute_batch(run_ids, wait, true, facts, progress) x);
     PERFORM segments_internal._deadline(0);
-    RETURN r;
+    RETURN QUERY SELECT (x).* FROM unnest(done) x;
+    RETURN;
   EXCEPTION WHEN query_canceled OR admin_shutdown THEN
     timed_out := segments_internal._deadline(0);
     IF NOT timed_out THEN
@@ -238,24 +386,42 @@ BEGIN
                   timeout_ms);
   WHEN OTHERS THEN
     PERFORM segments_internal._deadline(0);
-    IF NOT EXISTS (SELECT 1 FROM segments.runs x WHERE x.id = run_id AND x.status = 'running') THEN
-      RAISE;  -- no such run, or one already finished: nothing to record
+    IF NOT EXISTS (SELECT 1 FROM segments.runs x WHERE x.id = ANY (run_ids) AND x.status = 'running') THEN
+      RAISE;  -- no such run, or only finished ones: nothing to record
     END IF;
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
   END;
-  PERFORM segments_internal._fail_run(run_id, st, msg);
-  SELECT * INTO r FROM segments.runs x WHERE x.id = run_id;
-  RAISE WARNING 'segment % failed to refresh: % (SQLSTATE %)',
-    (SELECT s.name FROM segments.segments s WHERE s.id = r.segment_id), msg, st
-    USING HINT = 'Its last good membership is kept; see segments.segments.last_error and segments.runs.';
-  RETURN r;
+  FOR run IN SELECT x.id FROM segments.runs x WHERE x.id = ANY (run_ids) AND x.status = 'running' ORDER BY x.segment_id LOOP
+    PERFORM segments_internal._fail_run(run, st, msg);
+  END LOOP;
+  RAISE WARNING '% failed to refresh: % (SQLSTATE %)',
+    CASE WHEN cardinality(run_ids) = 1
+         THEN format('segment %s', (SELECT s.name FROM segments.runs x JOIN segments.segments s ON s.id = x.segment_id WHERE x.id = run_ids[1]))
+         ELSE format('%s segments', cardinality(run_ids)) END, msg, st
+    USING HINT = 'The last good membership is kept; see segments.segments.last_error and segments.runs.';
+  RETURN QUERY SELECT * FROM segments.runs x WHERE x.id = ANY (run_ids) ORDER BY x.segment_id, x.id;
 END $$;
 
--- One refresh in the caller's transaction (create, alter, refresh, refresh_all).
+-- Refreshes segments in the caller's transaction (create, alter, refresh, refresh_all), as one
+-- batch in the one lock order (locks.sql): stale facts first, then a run per segment (in id order),
+-- then _execute_recorded. Failures are recorded on their runs, not raised.
+CREATE OR REPLACE FUNCTION segments_internal._refresh_batch(ids bigint[], trigger text, wait boolean DEFAULT true,
+                                                            progress text DEFAULT NULL)
+RETURNS SETOF segments.runs
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE facts boolean := segments_internal._ensure_facts(); runs bigint[] := '{}'; sid bigint;
+BEGIN
+  FOREACH sid IN ARRAY ARRAY(SELECT DISTINCT u FROM unnest(ids) u ORDER BY u) LOOP
+    runs := runs || segments_internal._start_run(sid, trigger);
+  END LOOP;
+  RETURN QUERY SELECT * FROM segments_internal._execute_recorded(runs, wait, 0, facts, progress);
+END $$;
+
+-- One refresh in the caller's transaction.
 CREATE OR REPLACE FUNCTION segments_internal._refresh(id bigint, trigger text, wait boolean DEFAULT true)
 RETURNS segments.runs
 LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-  SELECT segments_internal._execute_recorded(segments_internal._start_run(id, trigger), wait, 0)
+  SELECT * FROM segments_internal._refresh_batch(ARRAY[id], trigger, wait) LIMIT 1
 $$;
 
 -- The refresh-due policy: the one place that decides what a due refresh is. CALL refresh_due()
@@ -298,7 +464,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   SELECT segments_internal.progress_report('refresh_due', 'refreshing a due segment (' || r.trigger || ')', s.name,
                                            NULL, NULL, clock_timestamp())
   FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE r.id = _run_due.run_id;
-  SELECT segments_internal._execute_recorded(run_id, true,
+  SELECT * FROM segments_internal._execute_recorded(ARRAY[run_id], true,
            (extract(epoch FROM segments_internal._setting('pg_segments.refresh_timeout')::interval) * 1000)::int)
 $$;
 
@@ -318,23 +484,17 @@ END $$;
 CREATE OR REPLACE FUNCTION segments.refresh_all() RETURNS SETOF segments.runs
 AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION segments.refresh_all() IS
-  'Refreshes every segment you may refresh (an administrator: all) that is not inactive, in this one transaction; returns the runs';
+  'Refreshes every segment you may refresh (an administrator: all) that is not inactive, in this one transaction and one pass over the changed customers; returns the runs';
 
 CREATE OR REPLACE FUNCTION segments_internal.refresh_all(caller regrole) RETURNS SETOF segments.runs
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE sid bigint; ids bigint[]; k int := 0; started timestamptz := clock_timestamp();
 BEGIN
   PERFORM segments_internal._authorize(caller, 'create', what => 'refresh segments');
-  SELECT array_agg(s.id ORDER BY s.id) INTO ids FROM segments.segments s
-  WHERE s.status <> 'inactive'
-    AND (pg_has_role(caller, 'segments_admin', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE'));
-  FOREACH sid IN ARRAY coalesce(ids, '{}') LOOP
-    -- segments.progress: segment k of N (k - 1 done), seen by other sessions while this runs
-    PERFORM segments_internal.progress_report('refresh_all', 'refreshing segments',
-      (SELECT s.name FROM segments.segments s WHERE s.id = sid), k, cardinality(ids), started);
-    k := k + 1;
-    RETURN NEXT segments_internal._refresh(sid, 'manual');
-  END LOOP;
+  RETURN QUERY SELECT * FROM segments_internal._refresh_batch(
+    ARRAY(SELECT s.id FROM segments.segments s
+          WHERE s.status <> 'inactive'
+            AND (pg_has_role(caller, 'segments_admin', 'USAGE') OR pg_has_role(caller, s.owner, 'USAGE'))
+          ORDER BY s.id), 'manual', progress => 'refresh_all');
 END $$;
 
 -- For pg_cron or an external cron job: one pass of the refresh-due policy, each segment in its own

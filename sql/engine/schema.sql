@@ -194,6 +194,12 @@ CREATE TABLE segments.segments (
   updated_at timestamptz NOT NULL DEFAULT now(),
   pack text,
   required_sources text[],
+  -- incremental refresh (docs/segments.md#incremental-refresh)
+  incremental boolean,
+  facts_mark timestamptz,
+  member_count bigint,
+  member_revenue numeric,
+  member_orders bigint,
   CHECK ((rule IS NULL) <> (query IS NULL)),
   CHECK (length(name) BETWEEN 1 AND 63)
 );
@@ -208,6 +214,13 @@ COMMENT ON COLUMN segments.segments.timezone IS 'Time zone in which refresh_inte
 COMMENT ON COLUMN segments.segments.refresh_requested_at IS 'Set by segments.refresh_now(): the worker refreshes at once';
 COMMENT ON COLUMN segments.segments.consecutive_failures IS 'Failed refreshes since the last success (drives the retry back-off)';
 COMMENT ON COLUMN segments.segments.required_sources IS 'Source kinds the segment needs (checked at create)';
+COMMENT ON COLUMN segments.segments.incremental IS
+  'true: the rule reads only facts columns of one customer (no clock, no subquery, no volatile or user function), so a refresh evaluates it only for customers whose facts changed; false: refreshed in full; NULL: not classified yet (the next refresh does)';
+COMMENT ON COLUMN segments.segments.facts_mark IS
+  'Facts stamp (segments_internal.facts_stamp()) the membership reflects; the next incremental refresh looks at customers stamped later. NULL: the next refresh is full';
+COMMENT ON COLUMN segments.segments.member_count IS 'Members after the last refresh (the history size an incremental refresh starts from)';
+COMMENT ON COLUMN segments.segments.member_revenue IS 'Sum of the members'' revenue marks after the last refresh';
+COMMENT ON COLUMN segments.segments.member_orders IS 'Sum of the members'' order marks after the last refresh';
 SELECT pg_catalog.pg_extension_config_dump('segments.segments', '');
 SELECT pg_catalog.pg_extension_config_dump('segments.segments_id_seq', '');
 
@@ -219,11 +232,14 @@ CREATE TABLE segments.membership (
   customer_id text NOT NULL,
   joined_at timestamptz NOT NULL,
   revenue_mark numeric NOT NULL DEFAULT 0,
+  orders_mark int NOT NULL DEFAULT 0,
   PRIMARY KEY (segment_id, customer_id)
 );
 COMMENT ON TABLE segments.membership IS 'Current members of each segment (written only by refreshes)';
 COMMENT ON COLUMN segments.membership.revenue_mark IS
   'The member''s revenue at the last refresh: the next refresh attributes the growth as added revenue';
+COMMENT ON COLUMN segments.membership.orders_mark IS
+  'The member''s orders at the last refresh (so an incremental refresh keeps the history''s orders total exact)';
 SELECT pg_catalog.pg_extension_config_dump('segments.membership', '');
 
 CREATE TABLE segments.changes (
@@ -254,12 +270,15 @@ CREATE TABLE segments.runs (
   sqlstate text,
   message text,
   backend_pid int DEFAULT pg_backend_pid(),
-  facts_refreshed boolean
+  facts_refreshed boolean,
+  evaluated bigint
 );
 CREATE INDEX ON segments.runs (segment_id, id);
 CREATE INDEX ON segments.runs (status) WHERE status = 'running';
 COMMENT ON TABLE segments.runs IS
   'One row per segment refresh: trigger, times, status (running, succeeded, failed, skipped), joined/left, error';
+COMMENT ON COLUMN segments.runs.evaluated IS
+  'Customers whose facts changed and the rule was evaluated for (incremental refresh); NULL: evaluated for everyone (full refresh)';
 SELECT pg_catalog.pg_extension_config_dump('segments.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('segments.runs_id_seq', '');
 
@@ -311,3 +330,33 @@ CREATE TABLE segments_internal.facts_globals (
 );
 COMMENT ON TABLE segments_internal.facts_globals IS
   'Inside a sharded facts refresh on a shard only: the mean AOV and BTYD models of all shards, or the customers an incremental one recomputed (empty otherwise)';
+
+-- Incremental segments (docs/segments.md#incremental-refresh).
+-- Facts stamps: when each customer's facts row last changed or was deleted (written by the
+-- statement triggers of sql/engine/facts_changes.sql; the stamp is clock_timestamp() of the
+-- writing statement, and facts writers are serialized by the facts lock, so stamps increase in
+-- commit order). Derived data: not dumped.
+CREATE TABLE segments_internal.facts_stamps (
+  customer_id text PRIMARY KEY,
+  changed_at timestamptz NOT NULL,
+  deleted boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON segments_internal.facts_stamps (changed_at);
+COMMENT ON TABLE segments_internal.facts_stamps IS
+  'When each customer''s facts last changed (deleted: the row left segments.customers); read by incremental segment refreshes';
+
+-- One row per refresh transaction while it evaluates its incremental segments: which segments and
+-- which customers. The owners' pass views (segment_rules.o_<owner oid>) read it; row-level
+-- security shows a transaction only its own row, and the row is deleted before commit.
+CREATE TABLE segments_internal.pass (
+  pgs_xid xid8 PRIMARY KEY DEFAULT pg_catalog.pg_current_xact_id(),
+  pgs_segments bigint[] NOT NULL,
+  pgs_customers text[] NOT NULL
+);
+COMMENT ON TABLE segments_internal.pass IS
+  'Transient: the segments and customers an incremental refresh evaluates in this transaction (one row per transaction, deleted before commit)';
+ALTER TABLE segments_internal.pass ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_transaction ON segments_internal.pass
+  USING (pgs_xid = pg_catalog.pg_current_xact_id()) WITH CHECK (pgs_xid = pg_catalog.pg_current_xact_id());
+-- The owners' pass views (owned by the segment owners, editors) read it; only the engine writes it.
+GRANT SELECT ON segments_internal.pass TO segments_editor;

@@ -53,3 +53,49 @@ REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC, segments_reader, seg
 COMMENT ON TABLE segments_internal.customer_facts IS
   'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
 CREATE INDEX ON segments_internal.customer_facts (horizon_at);
+
+-- segments (11b)
+-- Incremental segments: classification and the state an incremental refresh starts from. Segments
+-- upgraded from 0.1 have incremental NULL: their next refresh classifies them and is full.
+ALTER TABLE segments.segments
+  ADD COLUMN incremental boolean,
+  ADD COLUMN facts_mark timestamptz,
+  ADD COLUMN member_count bigint,
+  ADD COLUMN member_revenue numeric,
+  ADD COLUMN member_orders bigint;
+COMMENT ON COLUMN segments.segments.incremental IS
+  'true: the rule reads only facts columns of one customer (no clock, no subquery, no volatile or user function), so a refresh evaluates it only for customers whose facts changed; false: refreshed in full; NULL: not classified yet (the next refresh does)';
+COMMENT ON COLUMN segments.segments.facts_mark IS
+  'Facts stamp (segments_internal.facts_stamp()) the membership reflects; the next incremental refresh looks at customers stamped later. NULL: the next refresh is full';
+COMMENT ON COLUMN segments.segments.member_count IS 'Members after the last refresh (the history size an incremental refresh starts from)';
+COMMENT ON COLUMN segments.segments.member_revenue IS 'Sum of the members'' revenue marks after the last refresh';
+COMMENT ON COLUMN segments.segments.member_orders IS 'Sum of the members'' order marks after the last refresh';
+
+ALTER TABLE segments.runs ADD COLUMN evaluated bigint;
+COMMENT ON COLUMN segments.runs.evaluated IS
+  'Customers whose facts changed and the rule was evaluated for (incremental refresh); NULL: evaluated for everyone (full refresh)';
+
+ALTER TABLE segments.membership ADD COLUMN orders_mark int NOT NULL DEFAULT 0;
+COMMENT ON COLUMN segments.membership.orders_mark IS
+  'The member''s orders at the last refresh (so an incremental refresh keeps the history''s orders total exact)';
+
+CREATE TABLE segments_internal.facts_stamps (
+  customer_id text PRIMARY KEY,
+  changed_at timestamptz NOT NULL,
+  deleted boolean NOT NULL DEFAULT false
+);
+CREATE INDEX ON segments_internal.facts_stamps (changed_at);
+COMMENT ON TABLE segments_internal.facts_stamps IS
+  'When each customer''s facts last changed (deleted: the row left segments.customers); read by incremental segment refreshes';
+
+CREATE TABLE segments_internal.pass (
+  pgs_xid xid8 PRIMARY KEY DEFAULT pg_catalog.pg_current_xact_id(),
+  pgs_segments bigint[] NOT NULL,
+  pgs_customers text[] NOT NULL
+);
+COMMENT ON TABLE segments_internal.pass IS
+  'Transient: the segments and customers an incremental refresh evaluates in this transaction (one row per transaction, deleted before commit)';
+ALTER TABLE segments_internal.pass ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_transaction ON segments_internal.pass
+  USING (pgs_xid = pg_catalog.pg_current_xact_id()) WITH CHECK (pgs_xid = pg_catalog.pg_current_xact_id());
+GRANT SELECT ON segments_internal.pass TO segments_editor;  -- read by the owners' pass views

@@ -215,7 +215,7 @@ UPDATE segments.segments SET next_refresh_at = now() + interval '1 hour' WHERE n
 -- A due refresh is bounded by pg_segments.refresh_timeout: here 300 ms for a rule sleeping 2 s.
 SELECT segments.create_segment('sleepy', query => 'SELECT customer_id FROM segments.customers, pg_sleep(2)', build => false) > 0 AS created;
 SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'sleepy'), 'worker') AS run \gset
-SELECT status, sqlstate, message FROM segments_internal._execute_recorded(:run, true, 300);
+SELECT status, sqlstate, message FROM segments_internal._execute_recorded(ARRAY[:run], true, 300);
 SELECT name, status, consecutive_failures FROM segments.segments WHERE name = 'sleepy';
 SELECT pg_sleep(0.5);  -- the deadline is disarmed: nothing cancels this
 SELECT segments.drop_segment('sleepy');

@@ -1,0 +1,65 @@
+-- Segment engine: which customers' facts changed, for incremental segment refreshes
+-- (docs/segments.md#incremental-refresh; the interface of /work/notes/contract-11.md).
+--
+-- Statement triggers on segments.customers stamp every customer whose facts row was inserted,
+-- deleted, or updated to different values (the clock columns below excepted) with the writing
+-- statement's clock_timestamp(). Facts writers hold the facts lock, so stamps increase in commit
+-- order: a segment that recorded the greatest stamp before it evaluated (facts_stamp()) finds
+-- every later change with facts_changed_since(mark). Whoever writes segments.customers (a full or
+-- an incremental refresh_facts) gets this for free.
+
+-- Columns that move with the clock at every facts refresh: not change-stamped, and a rule that
+-- reads one is refreshed in full.
+CREATE OR REPLACE FUNCTION segments_internal.clock_columns() RETURNS name[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY['refreshed_at', 'days_since_last_order']::name[] $$;
+COMMENT ON FUNCTION segments_internal.clock_columns() IS
+  'Columns of segments.customers that change with the as-of time alone; a rule reading one is refreshed in full';
+
+CREATE OR REPLACE FUNCTION segments_internal._stamp_facts() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE newer text; older text;
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    SELECT string_agg(format('n.%I', attname), ', ' ORDER BY attnum), string_agg(format('o.%I', attname), ', ' ORDER BY attnum)
+      INTO newer, older
+    FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attname <> ALL (segments_internal.clock_columns() || 'customer_id'::name);
+    EXECUTE format('INSERT INTO segments_internal.facts_stamps AS s (customer_id, changed_at)
+                    SELECT n.customer_id, clock_timestamp() FROM pgs_new n JOIN pgs_old o USING (customer_id)
+                    WHERE (%s) IS DISTINCT FROM (%s)
+                    ON CONFLICT (customer_id) DO UPDATE SET changed_at = excluded.changed_at, deleted = false',
+                   newer, older);
+  ELSIF TG_OP = 'INSERT' THEN
+    INSERT INTO segments_internal.facts_stamps AS s (customer_id, changed_at)
+    SELECT n.customer_id, clock_timestamp() FROM pgs_new n
+    ON CONFLICT (customer_id) DO UPDATE SET changed_at = excluded.changed_at, deleted = false;
+  ELSE
+    INSERT INTO segments_internal.facts_stamps AS s (customer_id, changed_at, deleted)
+    SELECT o.customer_id, clock_timestamp(), true FROM pgs_old o
+    ON CONFLICT (customer_id) DO UPDATE SET changed_at = excluded.changed_at, deleted = true;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER pg_segments_stamp_insert AFTER INSERT ON segments.customers
+  REFERENCING NEW TABLE AS pgs_new FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
+CREATE OR REPLACE TRIGGER pg_segments_stamp_update AFTER UPDATE ON segments.customers
+  REFERENCING OLD TABLE AS pgs_old NEW TABLE AS pgs_new FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
+CREATE OR REPLACE TRIGGER pg_segments_stamp_delete AFTER DELETE ON segments.customers
+  REFERENCING OLD TABLE AS pgs_old FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
+
+-- The greatest facts stamp committed so far (-infinity before any facts).
+CREATE OR REPLACE FUNCTION segments_internal.facts_stamp() RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(max(changed_at), '-infinity') FROM segments_internal.facts_stamps
+$$;
+COMMENT ON FUNCTION segments_internal.facts_stamp() IS
+  'The greatest facts stamp committed so far: an incremental refresh records it before evaluating';
+
+-- Customers whose facts changed, appeared or were deleted after a stamp.
+CREATE OR REPLACE FUNCTION segments_internal.facts_changed_since(since timestamptz) RETURNS TABLE (customer_id text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT s.customer_id FROM segments_internal.facts_stamps s WHERE since IS NULL OR s.changed_at > since
+$$;
+COMMENT ON FUNCTION segments_internal.facts_changed_since(timestamptz) IS
+  'Customers whose facts changed or were deleted after the given stamp (NULL: every customer ever seen)';
