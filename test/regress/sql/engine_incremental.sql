@@ -10,6 +10,7 @@ SET client_min_messages = error;
 \i test/regress/sql/error_of.psql
 
 CREATE ROLE regress_incr_alice;
+GRANT segments_editor TO regress_incr_alice;
 CREATE SCHEMA shop;
 CREATE TABLE shop.orders(customer_id text, ordered_at timestamptz, amount numeric);
 CREATE TABLE shop.secret(customer_id text);
