@@ -125,7 +125,8 @@ LANGUAGE sql AS $$
     FROM m q WHERE q.name = o.name || '_sql' OR q.name LIKE o.name || '\_sql\_%'
     ORDER BY q.ms LIMIT 1) p ON true
   WHERE o.name NOT LIKE '%\_sql' AND o.name NOT LIKE '%\_sql\_%'
-    AND o.name NOT IN ('bgnbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct')
+    AND o.name NOT IN ('bgnbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct', 'segments_full', 'incr_1pct',
+                       'incr_segments_1pct', 'incr_nothing', 'freshness')
     AND o.name NOT LIKE 'facts\_%'
   ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2
                        WHEN 'lifecycle_stage' THEN 3 WHEN 'rfm_summary' THEN 4 WHEN 'count_window' THEN 5
@@ -151,6 +152,34 @@ LANGUAGE sql AS $$
          round(m.mb::numeric, 1)
   FROM m LEFT JOIN base ON true
   ORDER BY array_position(ARRAY['bgnbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct'], m.name)
+$$;
+
+-- The third table: refresh cost in proportion to the change (issue 11) and freshness under load.
+CREATE FUNCTION bench.report_incremental() RETURNS TABLE (measure text, "ms" numeric, "share" text, goal text)
+LANGUAGE sql AS $$
+  WITH m AS (
+    SELECT name, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS ms FROM bench.results GROUP BY name),
+  f AS (SELECT ms FROM m WHERE name = 'refresh_full'), s AS (SELECT ms FROM m WHERE name = 'segments_full'),
+  lat AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) / 1000 AS p50,
+                 percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) / 1000 AS p95, count(*) AS n
+          FROM bench.results WHERE name = 'freshness')
+  SELECT x.measure, round(x.ms::numeric, 1), x.share, x.goal FROM (
+    SELECT 1 AS o, 'refresh after 1% of customers ordered (incremental facts + segments)' AS measure, m.ms,
+           round((100 * m.ms / f.ms)::numeric, 2) || ' % of a full refresh' AS share, '<= 5 %' AS goal
+    FROM m, f WHERE m.name = 'incr_1pct'
+    UNION ALL
+    SELECT 2, 'refresh when nothing changed and no time passed', m.ms,
+           round((100 * m.ms / f.ms)::numeric, 2) || ' % of a full refresh', '<= 1 %' FROM m, f WHERE m.name = 'incr_nothing'
+    UNION ALL
+    SELECT 3, format('refresh_all() of %s segments after 1%% ordered (facts already refreshed)', (SELECT count(*) FROM segments.segments WHERE pack IS NOT NULL)),
+           m.ms, round((100 * m.ms / s.ms)::numeric, 2) || ' % of refresh_all() building them', NULL FROM m, s WHERE m.name = 'incr_segments_1pct'
+    UNION ALL
+    SELECT 4, 'refresh_all() building every segment (facts already refreshed)', m.ms, NULL, NULL FROM m WHERE m.name = 'segments_full'
+    UNION ALL
+    SELECT 5, format('data change -> membership, worker under a write load (%s probes)', lat.n), NULL,
+           format('p50 %s s, p95 %s s', round(lat.p50::numeric, 1), round(lat.p95::numeric, 1)), 'p95 <= 60 s'
+    FROM lat WHERE lat.n > 0) x
+  ORDER BY x.o
 $$;
 
 -- The fitted BG/NBD model next to the one the generator drew from (rates there are per day).

@@ -24,7 +24,7 @@ pgs_psql -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE EXTENSION pg_segments;
 ALTER DATABASE postgres SET pg_segments.facts_max_age = -1;
 SET pg_segments.facts_max_age = -1;
-SET client_min_messages = warning;
+SET client_min_messages = error;
 CREATE SCHEMA shop;
 CREATE TABLE shop.orders (id serial PRIMARY KEY, customer text, at timestamptz, amount numeric, valid boolean);
 CREATE TABLE shop.contacts (customer text PRIMARY KEY, email text, opted_in boolean, created_at timestamptz);
