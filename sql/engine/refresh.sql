@@ -398,7 +398,8 @@ BEGIN
     CASE WHEN cardinality(run_ids) = 1
          THEN format('segment %s', (SELECT s.name FROM segments.runs x JOIN segments.segments s ON s.id = x.segment_id WHERE x.id = run_ids[1]))
          ELSE format('%s segments', cardinality(run_ids)) END, msg, st
-    USING HINT = 'The last good membership is kept; see segments.segments.last_error and segments.runs.';
+    USING HINT = CASE WHEN cardinality(run_ids) = 1 THEN 'Its' ELSE 'Their' END
+                 || ' last good membership is kept; see segments.segments.last_error and segments.runs.';
   RETURN QUERY SELECT * FROM segments.runs x WHERE x.id = ANY (run_ids) ORDER BY x.segment_id, x.id;
 END $$;
 
