@@ -99,3 +99,7 @@ ALTER TABLE segments_internal.pass ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_transaction ON segments_internal.pass
   USING (pgs_xid = pg_catalog.pg_current_xact_id()) WITH CHECK (pgs_xid = pg_catalog.pg_current_xact_id());
 GRANT SELECT ON segments_internal.pass TO segments_editor;  -- read by the owners' pass views
+
+-- A refresh is a batch of runs (segments_internal._execute_batch, _execute_recorded): the one-run
+-- _execute of 0.1 is gone (dropped before issue-12.sql moves the other helpers).
+DROP FUNCTION segments._execute(bigint, boolean);
