@@ -136,6 +136,10 @@ RETURNS segments.runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r segments.runs;
 BEGIN
+  IF s.id IS NULL OR NOT EXISTS (SELECT 1 FROM segments.runs x WHERE x.id = run_id AND x.segment_id = s.id AND x.status = 'running') THEN
+    RAISE EXCEPTION 'run % is not a running refresh of segment %', run_id, s.id USING ERRCODE = '55000',
+      HINT = 'Only the engine records the refresh it executes (segments_internal._execute_batch).';
+  END IF;
   INSERT INTO segments.history (segment_id, run_id, at, size, joined, "left", revenue, orders, added_revenue, facts_at)
   VALUES (s.id, run_id, now(), sz, n_joined, n_left, rev, ords, added, facts_at);
   PERFORM segments_internal.notify_membership_change(s.id, s.name, run_id, n_joined, n_left);
