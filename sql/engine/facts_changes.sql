@@ -1,15 +1,15 @@
 -- Segment engine: which customers' facts changed, for incremental segment refreshes
 -- (docs/segments.md#incremental-refresh; the interface of /work/notes/contract-11.md).
 --
--- Statement triggers on segments.customers stamp every customer whose facts row was inserted,
--- deleted, or updated to different values (the clock columns below excepted) with the writing
--- statement's clock_timestamp(). Facts writers hold the facts lock, so stamps increase in commit
--- order: a segment that recorded the greatest stamp before it evaluated (facts_stamp()) finds
--- every later change with facts_changed_since(mark). Whoever writes segments.customers (a full or
--- an incremental refresh_facts) gets this for free.
+-- Statement triggers on the stored facts (segments_internal.customer_facts, read as
+-- segments.customers) stamp every customer whose facts row was inserted, deleted, or updated to
+-- different values with the writing statement's clock_timestamp(). Facts writers hold the facts
+-- lock, so stamps increase in commit order: a segment that recorded the greatest stamp before it
+-- evaluated (facts_stamp()) finds every later change with facts_changed_since(mark). Whoever writes
+-- the facts (a full or an incremental refresh_facts) gets this for free.
 
--- Columns that move with the clock at every facts refresh: not change-stamped, and a rule that
--- reads one is refreshed in full.
+-- Columns of segments.customers that move with the clock alone (derived when read from the facts'
+-- as-of time, not stored): a rule that reads one is refreshed in full.
 CREATE OR REPLACE FUNCTION segments_internal.clock_columns() RETURNS name[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY['refreshed_at', 'days_since_last_order']::name[] $$;
 COMMENT ON FUNCTION segments_internal.clock_columns() IS
@@ -22,8 +22,8 @@ BEGIN
   IF TG_OP = 'UPDATE' THEN
     SELECT string_agg(format('n.%I', attname), ', ' ORDER BY attnum), string_agg(format('o.%I', attname), ', ' ORDER BY attnum)
       INTO newer, older
-    FROM pg_attribute WHERE attrelid = 'segments.customers'::regclass AND attnum > 0 AND NOT attisdropped
-      AND attname <> ALL (segments_internal.clock_columns() || 'customer_id'::name);
+    FROM pg_attribute WHERE attrelid = 'segments_internal.customer_facts'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attname <> 'customer_id';
     EXECUTE format('INSERT INTO segments_internal.facts_stamps AS s (customer_id, changed_at)
                     SELECT n.customer_id, clock_timestamp() FROM pgs_new n JOIN pgs_old o USING (customer_id)
                     WHERE (%s) IS DISTINCT FROM (%s)
@@ -41,11 +41,11 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER pg_segments_stamp_insert AFTER INSERT ON segments.customers
+CREATE OR REPLACE TRIGGER pg_segments_stamp_insert AFTER INSERT ON segments_internal.customer_facts
   REFERENCING NEW TABLE AS pgs_new FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
-CREATE OR REPLACE TRIGGER pg_segments_stamp_update AFTER UPDATE ON segments.customers
+CREATE OR REPLACE TRIGGER pg_segments_stamp_update AFTER UPDATE ON segments_internal.customer_facts
   REFERENCING OLD TABLE AS pgs_old NEW TABLE AS pgs_new FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
-CREATE OR REPLACE TRIGGER pg_segments_stamp_delete AFTER DELETE ON segments.customers
+CREATE OR REPLACE TRIGGER pg_segments_stamp_delete AFTER DELETE ON segments_internal.customer_facts
   REFERENCING OLD TABLE AS pgs_old FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
 
 -- The greatest facts stamp committed so far (-infinity before any facts).
