@@ -63,3 +63,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION segments_internal.facts_changed_since(timestamptz) IS
   'Customers whose facts changed or were deleted after the given stamp (NULL: every customer ever seen)';
+
+-- Whether the stamps see every change of the facts: not on a sharded coordinator, whose facts are
+-- the shards' (written there, stamped there); its segments are refreshed in full.
+CREATE OR REPLACE FUNCTION segments_internal.facts_stamped() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT NOT EXISTS (SELECT 1 FROM segments.shards)
+$$;
+COMMENT ON FUNCTION segments_internal.facts_stamped() IS
+  'Whether facts_changed_since() sees every facts change (false on a sharded coordinator: its segments refresh in full)';

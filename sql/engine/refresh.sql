@@ -161,9 +161,9 @@ END $$;
 -- The refresh of a batch of started runs, in the caller's transaction, in the one lock order
 -- (sql/engine/locks.sql): stale facts first, then every segment row of the batch in id order, then
 -- evaluation, then the change-log lock and the diffs. Incremental segments (a rule over facts columns
--- alone, refreshed before, its owner's pass view present) are evaluated together, one REFRESH of
--- each owner's pass view over the customers whose facts changed since the oldest of their marks;
--- the others (queries, rules reading the clock, first builds) refresh their own rule view. wait =>
+-- alone, refreshed before, its owner's pass view present, not on a sharded coordinator) are
+-- evaluated together, one REFRESH of each owner's pass view over the customers whose facts changed
+-- since the oldest of their marks; the others (queries, rules reading the clock, first builds) refresh their own rule view. wait =>
 -- false: a segment another refresh holds is recorded as skipped. catch: a failing rule marks its run
 -- and segment failed and the others go on; without catch the error is raised (the caller's
 -- transaction rolls back). A failing pass view (some rule of the owner raised) falls back to the
@@ -219,7 +219,7 @@ BEGIN
   SELECT array_agg(x.id ORDER BY x.id), min(x.facts_mark) INTO inc, since FROM segments.segments x
   WHERE x.id = ANY (ids) AND x.incremental AND x.facts_mark IS NOT NULL AND x.member_count IS NOT NULL
     AND x.member_revenue IS NOT NULL AND x.member_orders IS NOT NULL
-    AND to_regclass(segments_internal._pass_relation(x.owner)) IS NOT NULL;
+    AND to_regclass(segments_internal._pass_relation(x.owner)) IS NOT NULL AND segments_internal.facts_stamped();
   inc := coalesce(inc, '{}');
   IF cardinality(inc) > 0 THEN
     scope := ARRAY(SELECT c.customer_id FROM segments_internal.facts_changed_since(since) c);
