@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # segments.progress shows long work from another session while it runs (shared memory, not at
-# commit): a refresh_all held at the one query segment of five (after the four rules' one pass), and a refresh_facts held in its facts
-# query (each by a lock another session holds on a table it reads), watched by a segments_reader login.
+# commit): a refresh_all held at the one query segment of five (the four rules went first, in one
+# pass), and a refresh_facts held in its facts query (each by a lock another session holds on a
+# table it reads), watched by a segments_reader login.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/lib/pg.sh
