@@ -71,7 +71,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 DECLARE started timestamptz; r record;
 BEGIN
   own_settings := segments_internal._shard_settings(settings);
-  PERFORM pg_advisory_xact_lock(1885824371, 2);  -- refresh_facts' lock
+  PERFORM segments_internal.take_lock('facts');  -- refresh_facts' lock
   started := clock_timestamp();
   IF NOT EXISTS (SELECT 1 FROM segments.facts_status WHERE full_refreshed_at IS NOT NULL) THEN
     RAISE EXCEPTION 'this shard has no full facts refresh for an incremental one to start from' USING ERRCODE = '55000',
