@@ -1,6 +1,8 @@
 -- The ready-made segments' definitions (docs/packs.md): replaced as a whole at every install or
 -- upgrade (static content of the extension, not user data). Time windows are exact durations
 -- (N days = N x 24 hours, as in the facts), so membership never depends on the session TimeZone.
+-- Where the facts have the columns, a pack is a rule over them (windows the facts keep exact
+-- with their horizon, no clock): refreshed incrementally (docs/segments.md#incremental-refresh).
 
 DELETE FROM segments.pack_segments;
 
@@ -53,13 +55,12 @@ EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checko
  'opted_in IS TRUE AND coalesce(orders, 0) = 0', NULL, '{orders,contacts}'),
 ('ecommerce', 6, 'ecommerce_waiting_on_stock', 'Waiting on stock',
  'Where a browser or customer has requested to be notified when an item that is out of stock is back in stock.',
- 'At least one back_in_stock request event, at any time (the text sets no time limit).',
- NULL, $q$SELECT DISTINCT e.customer_id FROM segments.source_events e
- WHERE e.kind = 'back_in_stock' AND e.customer_id IS NOT NULL$q$, '{events}'),
+ 'At least one back_in_stock request event, at any time up to the facts refresh (the text sets no time limit).',
+ 'back_in_stock_requests > 0', NULL, '{events}'),
 ('ecommerce', 7, 'ecommerce_slipping_customers', 'Slipping customers',
  'Customers who have ordered in the last 90 days but haven''t ordered again in the last 30 days.',
- 'Last valid order more than 30 and at most 90 days before the facts refresh.',
- 'days_since_last_order > 30 AND days_since_last_order <= 90', NULL, '{orders}'),
+ 'A valid order in the 90 days before the facts refresh, none in the last 30 days.',
+ 'orders_90d > 0 AND orders_30d = 0', NULL, '{orders}'),
 ('ecommerce', 8, 'ecommerce_repeat_customers', 'Repeat customers',
  'Where a customer has ordered more than once.',
  'At least 2 valid orders.',
@@ -121,9 +122,8 @@ EXCEPT SELECT e.customer_id FROM segments.source_events e
  '{contacts,events}'),
 ('crm', 2, 'crm_new_deals', 'New deals',
  'People appear in this audience when they are associated with at least 1 deal in the last 90 days.',
- 'At least one deal created in the last 90 days (a new deal).',
- NULL, $q$SELECT d.customer_id FROM segments.source_deals d
- WHERE d.created_at > now() - interval '2160 hours'$q$, '{deals}'),
+ 'At least one deal created in the 90 days before the facts refresh (a new deal).',
+ 'deals_90d > 0', NULL, '{deals}'),
 ('crm', 3, 'crm_engaged_deals', 'Engaged deals',
  'People appear in this audience when they are associated with at least 1 new deal, and no lost deals, in the last 90 days. People in this audience also have at least 1 user session logged in the last 30 days or their associated deal has been updated more than twice in the last 30 days.',
  'A deal created in the last 90 days; no lost deal last updated (else created) in the last 90 days; and a session event in the last 30 days or a new deal with at least 3 updates in the last 30 days (updates_30d; unknown counts as 0).',
@@ -153,12 +153,11 @@ EXCEPT SELECT w.customer_id FROM segments.source_deals w WHERE w.state = 'won'$q
 ('crm', 5, 'crm_customers', 'Customers',
  'People/organizations associated with at least one won deal.',
  'At least one won deal.',
- NULL, $q$SELECT d.customer_id FROM segments.source_deals d WHERE d.state = 'won'$q$, '{deals}'),
+ 'won_deals > 0', NULL, '{deals}'),
 ('crm', 6, 'crm_repeat_customers', 'Repeat customers',
  'People/organizations associated with at least 2 won deals.',
  'At least 2 won deals (one source row per deal).',
- NULL, $q$SELECT d.customer_id FROM segments.source_deals d WHERE d.state = 'won'
- GROUP BY d.customer_id HAVING count(*) >= 2$q$, '{deals}'),
+ 'won_deals >= 2', NULL, '{deals}'),
 ('crm', 7, 'crm_slipping_customers', 'Slipping customers',
  'People appear in this audience when they are a member of the Customers audience but have not engaged in more than 30 days.',
  'At least one won deal, and no engagement (session, email open or click) in the last 30 days.',

@@ -17,14 +17,15 @@ SELECT segments.map_source('deals', 'tw.deals',
 -- The calendar arithmetic the windows no longer use: 2161 hours in Berlin, 2160 in UTC.
 SET timezone = 'Europe/Berlin';
 SELECT timestamptz '2024-11-15 12:00+00' - (timestamptz '2024-11-15 12:00+00' - interval '90 days') AS berlin_90_days;
--- The facts (deals_90d) and the crm_new_deals pack query, as of 2024-11-15 12:00 UTC, from both zones.
+-- The facts (deals_90d) and the crm_new_deals pack (a rule over them), as of 2024-11-15 12:00 UTC, from both zones.
 CREATE TEMP TABLE seen(zone text, what text, customer_id text);
 CREATE FUNCTION pg_temp.look() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO seen SELECT current_setting('timezone'), 'deals_90d', f.customer_id
     FROM segments.compute_facts('2024-11-15 12:00+00') f WHERE f.deals_90d > 0;
-  EXECUTE format('INSERT INTO seen SELECT %L, %L, q.customer_id FROM (%s) q', current_setting('timezone'), 'crm_new_deals',
-    replace((SELECT query FROM segments.pack_segments WHERE name = 'crm_new_deals'), 'now()', '''2024-11-15 12:00+00''::timestamptz'));
+  EXECUTE format('INSERT INTO seen SELECT %L, %L, f.customer_id FROM segments.compute_facts(%L) f WHERE %s',
+    current_setting('timezone'), 'crm_new_deals', '2024-11-15 12:00+00',
+    (SELECT rule FROM segments.pack_segments WHERE name = 'crm_new_deals'));
 END $$;
 SELECT FROM pg_temp.look();
 SET timezone = 'UTC';
