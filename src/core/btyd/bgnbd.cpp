@@ -133,31 +133,14 @@ Fitted<BgNbd> fit_bg_family(const CountedSummary* data, std::size_t n, const Pol
     const detail::SortedSummaries sorted = detail::sort_by_frequency(data, n, name);
     const std::vector<CountedSummary>& rows = sorted.rows;
     const double customers = sorted.customers, sum_T = sorted.sum_T;
-    // Recency and age take few distinct values (whole days): index them, so that each evaluation
-    // computes log(alpha + v) once per distinct value instead of twice per summary.
-    std::vector<double> values;
-    values.reserve(2 * rows.size());
-    for (const auto& r : rows) {
-        values.push_back(r.t_x);
-        values.push_back(r.T);
-    }
-    std::sort(values.begin(), values.end());
-    values.erase(std::unique(values.begin(), values.end()), values.end());
-    const bool indexed = values.size() <= rows.size();  // else the table costs more than it saves
-    std::vector<std::uint32_t> idx_tx, idx_T;
-    if (indexed) {
-        idx_tx.resize(rows.size());
-        idx_T.resize(rows.size());
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            idx_tx[i] = static_cast<std::uint32_t>(std::lower_bound(values.begin(), values.end(), rows[i].t_x) - values.begin());
-            idx_T[i] = static_cast<std::uint32_t>(std::lower_bound(values.begin(), values.end(), rows[i].T) - values.begin());
-        }
-    }
-    std::vector<double> logs(indexed ? values.size() : 0);
+    // Recency and age take few distinct values (whole days): log(alpha + v) once per distinct value.
+    const detail::ValueIndex index = detail::index_values(rows);
+    const bool indexed = index.used();
+    std::vector<double> logs(index.values.size());
     detail::MeanNll nll = [&](const std::vector<double>& p, std::vector<double>& g) {
         BgNbd m{p[0], p[1], p[2], p[3]};
         const double la = std::log(m.alpha);
-        for (std::size_t v = 0; v < logs.size(); ++v) logs[v] = std::log(m.alpha + values[v]);
+        for (std::size_t v = 0; v < logs.size(); ++v) logs[v] = std::log(m.alpha + index.values[v]);
         double total = 0, gt[4] = {0, 0, 0, 0}, gi[4];
         std::size_t i = 0;
         while (i < rows.size()) {
@@ -166,7 +149,7 @@ Fitted<BgNbd> fit_bg_family(const CountedSummary* data, std::size_t n, const Pol
             XTerms xt = x_terms(m, x, modified);
             for (; i < rows.size() && rows[i].x == x; ++i) {
                 const CountedSummary& r = rows[i];
-                const double l = indexed ? ll_logs(m, xt, la, x, r.t_x, r.T, logs[idx_tx[i]], logs[idx_T[i]], gi)
+                const double l = indexed ? ll_logs(m, xt, la, x, r.t_x, r.T, logs[index.tx[i]], logs[index.T[i]], gi)
                                          : ll_with(m, xt, la, x, r.t_x, r.T, gi);
                 total += r.count * l;
                 for (int k = 0; k < 4; ++k) gt[k] += r.count * gi[k];

@@ -3,6 +3,7 @@
 // remaining starts are skipped. Internal to src/core/btyd.
 #pragma once
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <cmath>
@@ -54,6 +55,39 @@ inline SortedSummaries sort_by_frequency(const CountedSummary* data, std::size_t
     if (!(out.customers > 0))
         fail(ErrorKind::invalid_argument, fmt::format("{} needs at least one customer", fit_name),
              "Fit over a non-empty set of summaries.");
+    return out;
+}
+
+// The distinct recencies and ages of the rows (few: whole days) and each row's index into them, so
+// that an evaluation computes the logs of alpha + v once per distinct value instead of per summary.
+// Empty (used() false) when there are more distinct values than rows: the table would cost more
+// than it saves.
+struct ValueIndex {
+    std::vector<double> values;
+    std::vector<std::uint32_t> tx, T;
+    bool used() const { return !values.empty(); }
+};
+inline ValueIndex index_values(const std::vector<CountedSummary>& rows) {
+    ValueIndex out;
+    std::vector<double> values;
+    values.reserve(2 * rows.size());
+    for (const auto& r : rows) {
+        values.push_back(r.t_x);
+        values.push_back(r.T);
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    if (values.size() > rows.size()) return out;
+    out.values = std::move(values);
+    out.tx.resize(rows.size());
+    out.T.resize(rows.size());
+    auto at = [&](double v) {
+        return static_cast<std::uint32_t>(std::lower_bound(out.values.begin(), out.values.end(), v) - out.values.begin());
+    };
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        out.tx[i] = at(rows[i].t_x);
+        out.T[i] = at(rows[i].T);
+    }
     return out;
 }
 
