@@ -12,5 +12,8 @@ for m in 'count(*) GROUP BY customer' clv order_latency lifecycle_stage rfm_summ
     [ "$differing" = 0 ] || { echo "$out"; echo "bench_smoke: FAIL: $m differs from plain SQL on $differing rows" >&2; exit 1; }
   fi
 done
+for m in bgnbd_fit paretonbd_fit; do
+  grep -q "^ $m over [0-9]* customers ([0-9]* distinct summaries) " <<<"$out" || { echo "$out"; echo "bench_smoke: FAIL: no row for $m" >&2; exit 1; }
+done
 grep -q '^settings: ' <<<"$out" || { echo "bench_smoke: FAIL: settings not printed" >&2; exit 1; }
 echo "bench_smoke: ok"
