@@ -153,7 +153,7 @@ LANGUAGE sql AS $$
   ORDER BY array_position(ARRAY['facts_ctas', 'refresh_full', 'refresh_1pct'], m.name)
 $$;
 
--- The third table: the BG/NBD and Pareto/NBD fits on the same summaries, the Pareto/NBD as a ratio
+-- The fits table: the BG/NBD and Pareto/NBD fits on the same summaries, the Pareto/NBD as a ratio
 -- of the BG/NBD (issue 13's goal: within 3x), with the number of distinct summaries the fits
 -- optimise over (customers sharing (x, t_x, T) are one weighted row).
 CREATE FUNCTION bench.report_fits() RETURNS TABLE (
