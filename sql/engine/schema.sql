@@ -87,7 +87,12 @@ CREATE TABLE segments_internal.customer_facts (
   predicted_clv numeric,
   expected_next_order_at timestamptz,
   -- incremental facts (docs/segments.md#incremental-facts)
-  horizon_at timestamptz
+  horizon_at timestamptz,
+  -- windows the packs read as rules (docs/packs.md), kept exact by horizon_at like the others
+  attempted_orders_14d int NOT NULL DEFAULT 0,
+  checkouts_7d int NOT NULL DEFAULT 0,
+  checkouts_14d int NOT NULL DEFAULT 0,
+  campaign_engagements_30d int NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE segments_internal.customer_facts IS
   'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
@@ -98,6 +103,12 @@ COMMENT ON COLUMN segments_internal.customer_facts.lead_at IS 'Lead date: earlie
 COMMENT ON COLUMN segments_internal.customer_facts.first_order_at IS 'First valid order';
 COMMENT ON COLUMN segments_internal.customer_facts.second_order_at IS 'Second valid order';
 COMMENT ON COLUMN segments_internal.customer_facts.last_order_at IS 'Latest valid order';
+COMMENT ON COLUMN segments_internal.customer_facts.attempted_orders_14d IS
+  'Orders of any status (valid or not; refunds excluded, as in attempted_orders) in the 14 days before refreshed_at';
+COMMENT ON COLUMN segments_internal.customer_facts.checkouts_7d IS 'checkout events in the 7 days before refreshed_at (also _14d)';
+COMMENT ON COLUMN segments_internal.customer_facts.checkouts_14d IS 'checkout events in the 14 days before refreshed_at';
+COMMENT ON COLUMN segments_internal.customer_facts.campaign_engagements_30d IS
+  'email_open and email_click events in the 30 days before refreshed_at';
 COMMENT ON COLUMN segments_internal.customer_facts.orders IS
   'Valid orders; a refund (valid row with a negative amount) is not an order, it reduces revenue';
 COMMENT ON COLUMN segments_internal.customer_facts.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';

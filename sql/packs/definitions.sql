@@ -19,36 +19,12 @@ INSERT INTO segments.pack_segments (pack, position, name, title, source_text, me
  'orders = 1', NULL, '{orders}'),
 ('ecommerce', 3, 'ecommerce_abandoned_browsers', 'Abandoned browsers',
  'Contacts who have viewed a product more than 1 time in the last 14 days and have not placed an order or abandoned a cart in that same period.',
- 'At least 2 product_view events in the last 14 days; no order of any status and no checkout event in the last 14 days; no abandoned cart (see Abandoned carts) whose last product was added in the last 14 days.',
- NULL, $q$SELECT v.customer_id FROM segments.source_events v
- WHERE v.kind = 'product_view' AND v.at > now() - interval '336 hours' AND v.customer_id IS NOT NULL
- GROUP BY v.customer_id HAVING count(*) > 1
-EXCEPT SELECT o.customer_id FROM segments.source_orders o WHERE o.ordered_at > now() - interval '336 hours'
-EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '336 hours'
-EXCEPT SELECT a.customer_id FROM segments.source_events a
- WHERE a.kind = 'cart_add' AND a.at > now() - interval '336 hours' AND a.at <= now() - interval '15 minutes'
-   AND NOT EXISTS (SELECT 1 FROM segments.source_events b WHERE b.customer_id = a.customer_id
-         AND ((b.kind = 'cart_add' AND b.at > a.at) OR (b.kind = 'checkout' AND b.at >= a.at))
-         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '336 hours')
-   AND NOT EXISTS (SELECT 1 FROM segments.purchases o WHERE o.customer_id = a.customer_id
-         AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes'
-         AND o.ordered_at > now() - interval '336 hours')$q$,
- '{orders,events}'),
+ 'At least 2 product_view events in the 14 days before the facts refresh; no order of any status (attempted_orders_14d) and no checkout event in those 14 days; no abandoned cart (see Abandoned carts) in them.',
+ 'product_views_14d >= 2 AND attempted_orders_14d = 0 AND checkouts_14d = 0 AND abandoned_carts_14d = 0', NULL, '{orders,events}'),
 ('ecommerce', 4, 'ecommerce_abandoned_carts', 'Abandoned carts',
  'Contacts appear in this audience when they have abandoned a cart in the last 7 days and not completed an order in the last 7 days. An abandon cart is defined as having not completed an order within 15 minutes after the last product is added to the cart.',
- 'A cart_add event in the last 7 days and more than 15 minutes ago, followed within 15 minutes by neither another cart_add (which would make it not the last product) nor a completed order (valid order or checkout event); and no completed order in the last 7 days.',
- NULL, $q$SELECT a.customer_id FROM segments.source_events a
- WHERE a.kind = 'cart_add' AND a.at > now() - interval '168 hours' AND a.at <= now() - interval '15 minutes'
-   AND a.customer_id IS NOT NULL
-   AND NOT EXISTS (SELECT 1 FROM segments.source_events b WHERE b.customer_id = a.customer_id
-         AND ((b.kind = 'cart_add' AND b.at > a.at) OR (b.kind = 'checkout' AND b.at >= a.at))
-         AND b.at <= a.at + interval '15 minutes' AND b.at > now() - interval '168 hours')
-   AND NOT EXISTS (SELECT 1 FROM segments.purchases o WHERE o.customer_id = a.customer_id
-         AND o.ordered_at >= a.at AND o.ordered_at <= a.at + interval '15 minutes'
-         AND o.ordered_at > now() - interval '168 hours')
-EXCEPT SELECT o.customer_id FROM segments.purchases o WHERE o.ordered_at > now() - interval '168 hours'
-EXCEPT SELECT e.customer_id FROM segments.source_events e WHERE e.kind = 'checkout' AND e.at > now() - interval '168 hours'$q$,
- '{orders,events}'),
+ 'An abandoned cart (the facts'' one definition: the last cart_add before the next completion, not followed by a completion - valid order or checkout event - within 15 minutes) in the 7 days before the facts refresh, and no completed order (valid order or checkout event) in those 7 days.',
+ 'abandoned_carts_7d > 0 AND orders_7d = 0 AND checkouts_7d = 0', NULL, '{orders,events}'),
 ('ecommerce', 5, 'ecommerce_virgin_customers', 'Virgin customers',
  'Contacts who opted into marketing but have never completed an order.',
  'Opted in to marketing (contacts) and no valid order ever (cancelled or failed orders only still count as never completed).',
@@ -160,11 +136,8 @@ EXCEPT SELECT w.customer_id FROM segments.source_deals w WHERE w.state = 'won'$q
  'won_deals >= 2', NULL, '{deals}'),
 ('crm', 7, 'crm_slipping_customers', 'Slipping customers',
  'People appear in this audience when they are a member of the Customers audience but have not engaged in more than 30 days.',
- 'At least one won deal, and no engagement (session, email open or click) in the last 30 days.',
- NULL, $q$SELECT d.customer_id FROM segments.source_deals d WHERE d.state = 'won'
-EXCEPT SELECT e.customer_id FROM segments.source_events e
- WHERE e.kind IN ('session', 'email_open', 'email_click') AND e.at > now() - interval '720 hours'$q$,
- '{deals,events}'),
+ 'At least one won deal, and no engagement (session, email open or click) in the 30 days before the facts refresh.',
+ 'won_deals > 0 AND sessions_30d = 0 AND campaign_engagements_30d = 0', NULL, '{deals,events}'),
 -- lifecycle ------------------------------------------------------------------------------------
 ('lifecycle', 1, 'lifecycle_just_ordered', 'Just ordered',
  'Clerk.io: these customers placed an order within the last 30 days.',

@@ -10,7 +10,8 @@ CREATE OR REPLACE FUNCTION segments_internal.order_facts(as_of timestamptz, only
 RETURNS TABLE (customer_id text, orders int, attempted_orders int, revenue numeric, first_order_at timestamptz,
                second_order_at timestamptz, last_order_at timestamptz, last_attempted_order_at timestamptz,
                order_latency_days float8, lifecycle @extschema@.lifecycle, orders_7d int, orders_14d int,
-               orders_30d int, orders_90d int, revenue_30d numeric, rfm @extschema@.rfm, order_horizon timestamptz)
+               orders_30d int, orders_90d int, revenue_30d numeric, rfm @extschema@.rfm, attempted_orders_14d int,
+               order_horizon timestamptz)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT x.customer_id,
     count(*) FILTER (WHERE x.purchase)::int,
@@ -28,11 +29,14 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     count(*) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '2160 hours')::int,
     coalesce(sum(x.amount) FILTER (WHERE x.past AND x.valid AND x.ordered_at > as_of - interval '720 hours'), 0),
     @extschema@.rfm_summary(x.ordered_at, x.amount, as_of, 'weeks') FILTER (WHERE x.purchase),
+    count(*) FILTER (WHERE x.past AND coalesce(x.amount, 0) >= 0 AND x.ordered_at > as_of - interval '336 hours')::int,
     least(min(x.ordered_at) FILTER (WHERE NOT x.past),
           min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '168 hours') + interval '168 hours',
           min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '336 hours') + interval '336 hours',
           min(x.ordered_at) FILTER (WHERE x.past AND x.valid AND x.ordered_at > as_of - interval '720 hours') + interval '720 hours',
           min(x.ordered_at) FILTER (WHERE x.purchase AND x.ordered_at > as_of - interval '2160 hours') + interval '2160 hours',
+          min(x.ordered_at) FILTER (WHERE x.past AND coalesce(x.amount, 0) >= 0 AND x.ordered_at > as_of - interval '336 hours')
+            + interval '336 hours',
           @extschema@.lifecycle_changes_at(x.ordered_at, as_of) FILTER (WHERE x.purchase))
   FROM (
     SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
