@@ -53,7 +53,6 @@ struct Spend {
 
 // Kept across rows (fn_extra): the day lookups of the order times and of the cut-off, and the unit.
 struct AccumCache {
-    pgs::StateArena arena;  // the groups' states (agg_state.h)
     pgs::LocalDayCache order, cutoff;
     bool unit_known;
     Oid unit_type;   // text, or the time_unit enum
@@ -162,7 +161,7 @@ double period_arg(FunctionCallInfo fcinfo, AccumCache& cache) {
 PGS_FUNCTION(pgs_rfm_accum) {
     MemoryContext cxt = pgs::aggregate_context(fcinfo, "rfm_summary");
     AccumCache& dc = cache_of(fcinfo);
-    RfmState* st = PG_ARGISNULL(0) ? static_cast<RfmState*>(pgs::arena_alloc(&dc.arena, cxt, sizeof(RfmState), 64))
+    RfmState* st = PG_ARGISNULL(0) ? new_state(cxt)
                                    : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(3))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("rfm_summary cutoff must not be NULL"),
@@ -193,7 +192,7 @@ PGS_FUNCTION(pgs_rfm_combine) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    RfmState* st = PG_ARGISNULL(0) ? static_cast<RfmState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(RfmState), 64))
+    RfmState* st = PG_ARGISNULL(0) ? new_state(cxt)
                                    : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     const auto* other = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(1));
     if (other->has_cutoff) {

@@ -43,10 +43,6 @@ constexpr int16 kWide = -1;
 ClvState* new_state(MemoryContext cxt) {
     return static_cast<ClvState*>(MemoryContextAllocZero(cxt, sizeof(ClvState)));
 }
-// A group's state from the function's arena (agg_state.h).
-ClvState* new_group_state(FunctionCallInfo fcinfo, MemoryContext cxt) {
-    return static_cast<ClvState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(ClvState), 16));
-}
 
 WideSum* widen(MemoryContext cxt, ClvState* st) {
     if (st->scale == kWide) return st->wide;
@@ -97,7 +93,7 @@ PGS_FUNCTION(pgs_clv_accum) {
 
 PGS_FUNCTION(pgs_clv_fixed_accum) {
     MemoryContext cxt = pgs::aggregate_context(fcinfo, "clv");
-    ClvState* st = PG_ARGISNULL(0) ? new_group_state(fcinfo, cxt) : reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
+    ClvState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(1)) PG_RETURN_POINTER(st);
     FixedDecimal v;
     if (pgs::numeric_to_fixed(PG_GETARG_DATUM(1), "clv amount", v) == pgs::NumericFit::fits)
@@ -114,7 +110,7 @@ PGS_FUNCTION(pgs_clv_fixed_combine) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    ClvState* st = PG_ARGISNULL(0) ? new_group_state(fcinfo, cxt) : reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
+    ClvState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
     const auto* other = reinterpret_cast<ClvState*>(PG_GETARG_POINTER(1));
     const FixedDecimalSum of = fast_of(other);
     add_fixed(cxt, st, FixedDecimal{of.units, of.scale});

@@ -1,8 +1,9 @@
 // lifecycle_stage(ordered_at, as_of [, typical_latency]): the Clerk.io life-cycle stage on as_of.
 // Mean and spread of consecutive gaps need the customer's order times, so the state keeps them
-// (up to as_of), sorted, in a PallocVector: a 64-byte state from the function's arena holds a
-// customer's first four orders inline, more go to a chunk of their own in the aggregate context,
-// doubled as it grows; the state itself never moves. Rows that come in time order (a table
+// (up to as_of), sorted, in a PallocVector: a 64-byte state holds a customer's first four orders
+// inline, more go to a chunk of their own in the aggregate context, doubled as it grows; the state
+// itself never moves. The state is a chunk of the aggregate context made on the group's first row,
+// beside PostgreSQL's hash entry (agg_state.h). Rows that come in time order (a table
 // written in time order, an index on (customer, ordered_at)) are appended.
 #include <algorithm>
 #include <cmath>
@@ -23,7 +24,7 @@
 
 namespace {
 
-// 64 bytes: one cache line of the arena, with room for four order times.
+// 64 bytes, with room for four order times.
 struct LifecycleState {
     TimestampTz as_of;    // kNoAsOf until a row gave one (a given one is finite)
     double typical_days;  // 0: none given (a given one is positive)
@@ -33,9 +34,9 @@ static_assert(sizeof(LifecycleState) == 64, "one cache line");
 
 constexpr TimestampTz kNoAsOf = DT_NOBEGIN;
 
-// A group's state: from the function's arena (agg_state.h), aligned to its cache line.
-LifecycleState* new_group_state(FunctionCallInfo fcinfo, MemoryContext cxt) {
-    auto* st = static_cast<LifecycleState*>(pgs::arena_alloc(pgs::fn_arena(fcinfo), cxt, sizeof(LifecycleState), 64));
+// A group's state, beside its hash entry (agg_state.h).
+LifecycleState* new_group_state(MemoryContext cxt) {
+    auto* st = static_cast<LifecycleState*>(MemoryContextAllocZero(cxt, sizeof(LifecycleState)));
     st->as_of = kNoAsOf;
     return st;
 }
@@ -64,7 +65,7 @@ void set_typical(LifecycleState& st, double days) {
 }
 
 LifecycleState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
-    if (PG_ARGISNULL(arg)) return new_group_state(fcinfo, cxt);
+    if (PG_ARGISNULL(arg)) return new_group_state(cxt);
     return reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(arg));
 }
 
@@ -118,7 +119,7 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
     const auto* other = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(1));
-    LifecycleState* st = PG_ARGISNULL(0) ? new_group_state(fcinfo, cxt)
+    LifecycleState* st = PG_ARGISNULL(0) ? new_group_state(cxt)
                                          : reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
     if (other->as_of != kNoAsOf) set_as_of(*st, other->as_of);
     if (other->typical_days > 0) set_typical(*st, other->typical_days);

@@ -1,7 +1,7 @@
 // The one growable array in PostgreSQL memory (a life-cycle state's order times, a window
 // partition's earlier orders, the launcher's databases). Trivially destructible on purpose: its
-// memory belongs to the context it came from and goes with that context, so it can sit in palloc'd,
-// zeroed or arena memory (all zero bytes is an empty vector) and an ereport longjmp past it leaks
+// memory belongs to the context it came from and goes with that context, so it can sit in palloc'd
+// or zeroed memory (all zero bytes is an empty vector) and an ereport longjmp past it leaks
 // nothing. The first `Inline` elements live in the object itself, so a 64-byte aggregate state
 // holds a customer's first orders with no chunk of its own. Elements are plain bytes (trivially
 // copyable). Out of memory throws std::bad_alloc, as PallocAllocator does (53200 through the guard).
