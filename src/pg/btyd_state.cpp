@@ -1,10 +1,11 @@
 // Mergeable BTYD fit states, for fitting one model over several databases (docs/scale-out.md):
 // bgnbd_fit_state(x, t_x, T) -> bytea on each shard, bgnbd_fit_merge(state) -> bgnbd_model on the
-// coordinator (likewise Pareto/NBD and Gamma-Gamma). A state is the fit aggregates' own count map
+// coordinator (likewise MBG/NBD, Pareto/NBD, BG/BB and Gamma-Gamma). A state is the fit aggregates' own count map
 // of distinct summaries, written by their serialize function behind a small header; merging
 // deserializes and combines with their own functions, so a merged fit sees exactly the count map
 // a fit over all rows builds. States arrive from other servers, so every byte is checked first:
 // hostile input gets a class-22 error, never a crash or a fit over garbage.
+#include "../core/btyd/models.h"
 #include "../core/btyd/summary.h"
 
 #include <cmath>
@@ -24,18 +25,21 @@ namespace cb = pgs::core::btyd;
 
 namespace {
 
-// Header: magic, format version, what the keys are. (x, t_x, T) summaries serve BG/NBD and
-// Pareto/NBD alike; (x, monetary) spends serve Gamma-Gamma.
+// Header: magic, format version, what the keys are. (x, t_x, T) summaries serve BG/NBD, MBG/NBD and
+// Pareto/NBD alike; (x, t_x, n) whole periods serve BG/BB; (x, monetary) spends serve Gamma-Gamma.
+// Kind 3 (BG/BB) came with format 2 unchanged: a reader that does not know it refuses it.
 constexpr char kMagic[4] = {'P', 'G', 'S', 'F'};
 constexpr uint8 kVersion = 2;  // 2: the time unit after the rows (issue 13)
-enum Kind : uint8 { kSummaries = 1, kSpends = 2 };
+enum Kind : uint8 { kSummaries = 1, kSpends = 2, kPeriods = 3 };
 constexpr std::size_t kHeader = 8;
 constexpr std::size_t kRow = 3 * sizeof(double) + sizeof(int64);
 // More customers than this in one count (a trillion) is corruption, and merged counts cannot overflow.
 constexpr int64 kMaxCount = int64{1} << 40;
 
 const char* kind_name(uint8 kind) {
-    return kind == kSummaries ? "(frequency, recency, T) summaries" : "(frequency, monetary) spends";
+    return kind == kSummaries ? "(frequency, recency, T) summaries"
+           : kind == kPeriods ? "BG/BB (frequency, recency, periods) summaries"
+                              : "(frequency, monetary) spends";
 }
 
 // Calls one of the fit aggregates' state functions with this call's aggregate context.
@@ -90,12 +94,13 @@ int64 check_state(const bytea* in, uint8 kind, const char* fname) {
         bad_state(fname, "not a pg_segments fit state");
     if (static_cast<uint8>(p[4]) != kVersion) bad_state(fname, "unknown format version");
     const auto got = static_cast<uint8>(p[5]);
-    if (got != kSummaries && got != kSpends) bad_state(fname, "unknown kind");
+    if (got != kSummaries && got != kSpends && got != kPeriods) bad_state(fname, "unknown kind");
     if (got != kind)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("%s: the state holds %s, this fit needs %s", fname, kind_name(got), kind_name(kind)),
-                        errhint("Merge bgnbd_fit_state or paretonbd_fit_state into bgnbd_fit_merge or paretonbd_fit_merge, "
-                                "and gammagamma_fit_state into gammagamma_fit_merge.")));
+                        errhint("Merge bgnbd_fit_state, mbgnbd_fit_state or paretonbd_fit_state into bgnbd_fit_merge, "
+                                "mbgnbd_fit_merge or paretonbd_fit_merge, bgbb_fit_state into bgbb_fit_merge, and "
+                                "gammagamma_fit_state into gammagamma_fit_merge.")));
     int64 n;
     std::memcpy(&n, p + kHeader, sizeof n);
     // The count map's rows, then the summaries' period length in days (btyd_fit.cpp: 0, 1 or 7).
@@ -115,6 +120,8 @@ int64 check_state(const bytea* in, uint8 kind, const char* fname) {
         if (count <= 0 || count > kMaxCount) bad_state(fname, "a count is out of range");
         if (kind == kSummaries) {
             cb::check_summary(k[0], k[1], k[2]);  // throws invalid_argument (22023) with a hint
+        } else if (kind == kPeriods) {
+            cb::check_periods(k[0], k[1], k[2]);  // likewise
         } else {
             if (k[2] != 0 || !(k[0] > 0)) bad_state(fname, "a spend row has no repeat purchases");
             cb::check_monetary(k[0], k[1]);
@@ -148,5 +155,9 @@ Datum merge_accum(FunctionCallInfo fcinfo, uint8 kind, const char* fname) {
 
 PGS_FUNCTION(pgs_btyd_summary_state_final) { return state_final(fcinfo, kSummaries); }
 PGS_FUNCTION(pgs_btyd_spend_state_final) { return state_final(fcinfo, kSpends); }
-PGS_FUNCTION(pgs_btyd_summary_state_merge) { return merge_accum(fcinfo, kSummaries, "bgnbd_fit_merge/paretonbd_fit_merge"); }
+PGS_FUNCTION(pgs_btyd_period_state_final) { return state_final(fcinfo, kPeriods); }
+PGS_FUNCTION(pgs_btyd_summary_state_merge) {
+    return merge_accum(fcinfo, kSummaries, "bgnbd_fit_merge/mbgnbd_fit_merge/paretonbd_fit_merge");
+}
+PGS_FUNCTION(pgs_btyd_period_state_merge) { return merge_accum(fcinfo, kPeriods, "bgbb_fit_merge"); }
 PGS_FUNCTION(pgs_btyd_spend_state_merge) { return merge_accum(fcinfo, kSpends, "gammagamma_fit_merge"); }

@@ -1,6 +1,7 @@
 -- Mergeable fit states (docs/scale-out.md#mergeable-states): CDNOW split over three "shards" by
 -- customer; the models merged from the shards' states equal the fits over everyone, bit for bit,
--- for all three models; hostile bytes give class-22 errors. Also rfm_summary's time_unit overload.
+-- for all five models (BG/BB on FHS 2010's donors); hostile bytes give class-22 errors. Also
+-- rfm_summary's time_unit overload.
 CREATE EXTENSION IF NOT EXISTS pg_segments;
 SET timezone = 'UTC';
 \i test/regress/sql/cdnow_orders.psql
@@ -29,6 +30,22 @@ SELECT (SELECT bgnbd_fit(frequency, recency, t) FROM fs_summary) = (SELECT bgnbd
        -- BG/NBD and Pareto/NBD states hold the same summaries: either fits either model.
        (SELECT paretonbd_fit(frequency, recency, t) FROM fs_summary) = (SELECT paretonbd_fit_merge(bg) FROM fs_states) AS pn_from_bg_state;
 SELECT (bgnbd_fit_merge(bg)).customers FROM fs_states;
+-- MBG/NBD: its own states, and the BG/NBD's (the same summaries).
+SELECT (SELECT mbgnbd_fit(frequency, recency, t) FROM fs_summary)
+         = (SELECT mbgnbd_fit_merge(s) FROM (SELECT mbgnbd_fit_state(frequency, recency, t) AS s FROM fs_summary GROUP BY customer % 3) q)
+         AS mbgnbd_equal,
+       (SELECT mbgnbd_fit(frequency, recency, t) FROM fs_summary) = (SELECT mbgnbd_fit_merge(bg) FROM fs_states) AS mbg_from_bg_state,
+       (SELECT bool_and(s = bg) FROM (SELECT customer % 3 AS shard, mbgnbd_fit_state(frequency, recency, t) AS s FROM fs_summary GROUP BY 1) q
+        JOIN fs_states USING (shard)) AS mbg_bg_states_alike;
+-- BG/BB: discrete (frequency, recency, periods) states of their own, on FHS 2010's 11,104 donors.
+CREATE TEMP TABLE fs_donations(x int, t_x int, n int, donors int);
+INSERT INTO fs_donations VALUES (0,0,6,3464), (1,1,6,1091), (1,2,6,277), (1,3,6,129), (1,4,6,78), (1,5,6,119),
+  (1,6,6,129), (2,2,6,613), (2,3,6,255), (2,4,6,155), (2,5,6,173), (2,6,6,234), (3,3,6,322), (3,4,6,181),
+  (3,5,6,225), (3,6,6,357), (4,4,6,240), (4,5,6,284), (4,6,6,512), (5,5,6,335), (5,6,6,728), (6,6,6,1203);
+CREATE TEMP TABLE fs_donors AS SELECT row_number() OVER () AS id, x, t_x, n FROM fs_donations, generate_series(1, donors);
+CREATE TEMP TABLE fs_bb AS SELECT id % 3 AS shard, bgbb_fit_state(x, t_x, n) AS bb FROM fs_donors GROUP BY 1;
+SELECT (SELECT bgbb_fit(x, t_x, n) FROM fs_donors) = (SELECT bgbb_fit_merge(bb) FROM fs_bb) AS bgbb_equal,
+       (SELECT (bgbb_fit_merge(bb)).customers FROM fs_bb) AS bgbb_customers;
 
 -- Parallel merging (Partial Aggregate, combine, serialize) gives the same model.
 -- (a plain table: temporary ones are never scanned in parallel)
@@ -66,7 +83,11 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($$SELECT bgnbd_fit_merge(overlay(bg placing '\x0000000000000080'::bytea from 41)) FROM fs_one$$),
   ($$SELECT gammagamma_fit_merge(bg) FROM fs_one$$),
   ($$SELECT bgnbd_fit_merge(gg) FROM fs_one$$),
-  ($$SELECT gammagamma_fit_merge(overlay(gg placing '\x0000000000000000'::bytea from 17)) FROM fs_one$$)
+  ($$SELECT gammagamma_fit_merge(overlay(gg placing '\x0000000000000000'::bytea from 17)) FROM fs_one$$),
+  ($$SELECT bgbb_fit_merge(bg) FROM fs_one$$),
+  ($$SELECT mbgnbd_fit_merge(bb) FROM fs_bb WHERE shard = 0$$),
+  -- a BG/BB state whose first row is not a whole-period summary (recency 0.5)
+  ($$SELECT bgbb_fit_merge(overlay(bb placing '\x000000000000e03f'::bytea from 25)) FROM fs_bb WHERE shard = 0$$)
 ) v(q);
 -- Random corruption: every flipped byte gives a model or a class-22 error.
 SELECT count(*) AS trials, count(*) FILTER (WHERE e = 'no error' OR e LIKE '22%') AS model_or_class_22
