@@ -48,10 +48,12 @@ CREATE OR REPLACE TRIGGER pg_segments_stamp_update AFTER UPDATE ON segments_inte
 CREATE OR REPLACE TRIGGER pg_segments_stamp_delete AFTER DELETE ON segments_internal.customer_facts
   REFERENCING OLD TABLE AS pgs_old FOR EACH STATEMENT EXECUTE FUNCTION segments_internal._stamp_facts();
 
--- The greatest facts stamp committed so far (-infinity before any facts).
+-- The greatest facts stamp committed so far (-infinity before any facts); on a sharded coordinator,
+-- whose facts are stamped on the shards, the least of the shards' greatest (sql/engine/shards/).
 CREATE OR REPLACE FUNCTION segments_internal.facts_stamp() RETURNS timestamptz
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT coalesce(max(changed_at), '-infinity') FROM segments_internal.facts_stamps
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM segments.shards) THEN segments_internal._shards_facts_stamp()
+              ELSE (SELECT coalesce(max(changed_at), '-infinity') FROM segments_internal.facts_stamps) END
 $$;
 COMMENT ON FUNCTION segments_internal.facts_stamp() IS
   'The greatest facts stamp committed so far: an incremental refresh records it before evaluating';
@@ -64,11 +66,14 @@ $$;
 COMMENT ON FUNCTION segments_internal.facts_changed_since(timestamptz) IS
   'Customers whose facts changed or were deleted after the given stamp (NULL: every customer ever seen)';
 
--- Whether the stamps see every change of the facts: not on a sharded coordinator, whose facts are
--- the shards' (written there, stamped there); its segments are refreshed in full.
+-- Whether the stamps see every change of the facts: on a sharded coordinator, whose facts are the
+-- shards' (written there, stamped there), when every shard's stamps are a foreign table inheriting
+-- from segments_internal.facts_stamps (segments.add_shard creates it); else its segments are
+-- refreshed in full.
 CREATE OR REPLACE FUNCTION segments_internal.facts_stamped() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT NOT EXISTS (SELECT 1 FROM segments.shards)
+  SELECT NOT EXISTS (SELECT 1 FROM segments.shards s
+                     WHERE to_regclass(format('segments_internal.%I', 'facts_stamps@' || s.server)) IS NULL)
 $$;
 COMMENT ON FUNCTION segments_internal.facts_stamped() IS
-  'Whether facts_changed_since() sees every facts change (false on a sharded coordinator: its segments refresh in full)';
+  'Whether facts_changed_since() sees every facts change (on a sharded coordinator: through every shard''s stamps)';

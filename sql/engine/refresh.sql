@@ -83,7 +83,8 @@ BEGIN
       FULL JOIN (SELECT DISTINCT h.segment_id, h.customer_id FROM (%s) h (segment_id, customer_id)
                  WHERE h.customer_id IS NOT NULL) n
         ON n.segment_id = m.segment_id AND n.customer_id = m.customer_id
-      LEFT JOIN segments.customers c ON c.customer_id = coalesce(m.customer_id, n.customer_id)),
+      LEFT JOIN (SELECT f.customer_id, f.revenue, f.orders FROM segments.customers f %s) c
+        ON c.customer_id = coalesce(m.customer_id, n.customer_id)),
     gone AS (
       DELETE FROM segments.membership x USING j
       WHERE x.segment_id = j.segment_id AND x.customer_id = j.customer_id AND j.was AND NOT j.now_in
@@ -123,7 +124,9 @@ BEGIN
     FROM g LEFT JOIN l ON l.segment_id = g.segment_id LEFT JOIN t ON t.segment_id = g.segment_id
     WHERE (SELECT count(*) FROM marked) >= 0
     ORDER BY g.pos$q$,
-    CASE WHEN scope IS NULL THEN '' ELSE 'AND x.customer_id = ANY ($4)' END, hits)
+    CASE WHEN scope IS NULL THEN '' ELSE 'AND x.customer_id = ANY ($4)' END, hits,
+    -- (a foreign table ships it: on a sharded coordinator only those customers' facts come over)
+    CASE WHEN scope IS NULL THEN '' ELSE 'WHERE f.customer_id = ANY ($4)' END)
   USING seg_ids, seg_names, run_ids, scope;
 END $$;
 

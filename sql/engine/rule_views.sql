@@ -84,7 +84,10 @@ BEGIN
   PERFORM segments_internal._create_rule_view(rel, CASE WHEN arms IS NOT NULL THEN
     format(E'SELECT pgs_v.pgs_segment_id AS segment_id, c.customer_id\n'
            'FROM segments_internal.pass AS pgs_pass\n'
-           'JOIN segments.customers AS c ON c.customer_id = ANY (pgs_pass.pgs_customers)\n'
+           -- the customers as an uncorrelated subquery (one row per transaction): postgres_fdw ships
+           -- "customer_id = ANY ($1)" to the shards of a coordinator, a join filter it would not
+           'JOIN segments.customers AS c ON c.customer_id = ANY ((SELECT pgs_p.pgs_customers FROM segments_internal.pass AS pgs_p\n'
+           '  WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id())::text[])\n'
            'CROSS JOIN LATERAL (VALUES\n%s) AS pgs_v (pgs_segment_id, pgs_hit)\n'
            'WHERE pgs_pass.pgs_xid = pg_catalog.pg_current_xact_id() AND pgs_v.pgs_hit', arms) END,
     owner, format('pg_segments: the incremental rules of %s in one pass (internal)', owner));

@@ -290,6 +290,25 @@ bands=$(c -c "SELECT count(*) FROM segments.customers s JOIN public.ref_customer
 ok "incremental on the shards equals incremental on one node: 3 rounds of writes, $recomputed_total customers recomputed, 0 of $n rows differ in any column ($bands value bands moved since the first refresh)"
 figure "incremental facts refresh, 3 rounds: $recomputed_total customers recomputed on the shards, rows moved to the coordinator: $moved_incr"
 
+# --- incremental segment refreshes on the coordinator, over the shards' facts stamps
+reset_moved
+c -c "SELECT count(*) FROM segments.refresh_all()" >/dev/null
+moved_inc_segments=$(rows_moved)
+inc_runs=$(c -c "SELECT count(*) FROM segments.runs r WHERE r.id > (SELECT max(id) - $segs FROM segments.runs) AND r.evaluated IS NOT NULL")
+evaluated=$(c -c "SELECT max(evaluated) FROM segments.runs r WHERE r.id > (SELECT max(id) - $segs FROM segments.runs)")
+[ "$inc_runs" -gt 0 ] || fail "no segment refreshed incrementally on the coordinator"
+c -c "CREATE TABLE public.inc_membership AS SELECT segment_id, customer_id FROM segments.membership" >/dev/null
+c -c "UPDATE segments.segments SET facts_mark = NULL" >/dev/null  # (as the superuser) every one in full
+reset_moved
+full=$(c -c "SELECT count(*) FILTER (WHERE joined = 0 AND \"left\" = 0 AND status = 'succeeded') || '/' || count(*) FROM segments.refresh_all()")
+moved_full_segments=$(rows_moved)
+[ "$full" = "$segs/$segs" ] || fail "full refreshes after the incremental ones changed membership: $full runs unchanged"
+d=$(c -c "SELECT count(*) FROM ((SELECT segment_id, customer_id FROM segments.membership EXCEPT SELECT * FROM inc_membership)
+           UNION ALL (SELECT * FROM inc_membership EXCEPT SELECT segment_id, customer_id FROM segments.membership)) x")
+[ "$d" = 0 ] || fail "$d memberships differ between incremental and full"
+ok "incremental segment refreshes on the coordinator ($inc_runs segments, $evaluated changed customers evaluated) equal full ones: 0 memberships differ"
+figure "refresh_all after the incremental facts rounds: incremental segments moved $moved_inc_segments rows, full $moved_full_segments"
+
 # --- the worker drives sharded refreshes; a shard down fails one cleanly; the next one succeeds
 c -c "ALTER DATABASE shop SET pg_segments.facts_max_age = 0" >/dev/null
 pgs_psql -c "ALTER SYSTEM SET pg_segments.scheduler_enabled = on" -c "SELECT pg_reload_conf()" >/dev/null

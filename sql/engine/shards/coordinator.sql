@@ -106,7 +106,16 @@ BEGIN
                  'OPTIONS (schema_name %L, table_name %L)', child, server, 'segments_internal', 'customer_facts');
   EXECUTE format('COMMENT ON FOREIGN TABLE %s IS %L', child,
                  format('The customer facts computed on shard %s (part of segments.customers)', server));
+  -- The shard's facts stamps (sql/engine/facts_changes.sql): incremental segment refreshes here ask
+  -- them which customers changed.
+  child := format('segments_internal.%I', 'facts_stamps@' || server);
+  EXECUTE format('CREATE FOREIGN TABLE %s () INHERITS (segments_internal.facts_stamps) SERVER %I '
+                 'OPTIONS (schema_name %L, table_name %L)', child, server, 'segments_internal', 'facts_stamps');
+  EXECUTE format('COMMENT ON FOREIGN TABLE %s IS %L', child,
+                 format('The facts stamps of shard %s (part of segments_internal.facts_stamps)', server));
   INSERT INTO segments.shards (server, position, added_by) VALUES (server, pos, caller::text);
+  -- The segments' facts marks are stamps of the facts before this shard: refresh them in full next.
+  UPDATE segments.segments x SET facts_mark = NULL WHERE x.facts_mark IS NOT NULL;
   RETURN pos;
 END $$;
 
@@ -124,7 +133,9 @@ BEGIN
       HINT = 'SELECT server FROM segments.shards; lists them.';
   END IF;
   EXECUTE format('DROP FOREIGN TABLE IF EXISTS segments_internal.%I', 'customers@' || server);
+  EXECUTE format('DROP FOREIGN TABLE IF EXISTS segments_internal.%I', 'facts_stamps@' || server);
   DELETE FROM segments.shards s WHERE s.server = remove_shard.server;
+  UPDATE segments.segments x SET facts_mark = NULL WHERE x.facts_mark IS NOT NULL;
 END $$;
 
 -- Partitions one of the shop's tables across the shards, by customer: one foreign partition per
@@ -285,8 +296,10 @@ BEGIN
     END IF;
     RAISE EXCEPTION '%', e_msg USING ERRCODE = e_state, DETAIL = e_detail, HINT = e_hint;
   END;
-  -- The coordinator's own rows (from before it had shards) are not part of the union.
+  -- The coordinator's own rows (from before it had shards) are not part of the union, nor are
+  -- their stamps (the shards stamp their own facts; add_shard made every segment's next refresh full).
   DELETE FROM ONLY segments_internal.customer_facts;
+  DELETE FROM ONLY segments_internal.facts_stamps;
 END $$;
 
 -- Is the change tracking on every shard's mapped tables (so that an incremental refresh sees
@@ -317,3 +330,21 @@ BEGIN
   END LOOP;
   RETURN n;
 END $$;
+
+-- The facts stamp of a coordinator (segments_internal.facts_stamp): the least of the shards' greatest
+-- stamps, so that whatever any shard stamps later is later than it, even while a sharded refresh
+-- commits shard after shard, and whatever the shards' clocks (a skew only widens the next scope).
+-- One row from each shard (ORDER BY ... LIMIT 1 is shipped; max() would be planned as a local
+-- LIMIT over every stamp). -infinity when a shard has none yet.
+CREATE OR REPLACE FUNCTION segments_internal._shards_facts_stamp() RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s record; m timestamptz; mark timestamptz := 'infinity';
+BEGIN
+  FOR s IN SELECT * FROM segments.shards ORDER BY position LOOP
+    EXECUTE format('SELECT f.changed_at FROM segments_internal.%I f ORDER BY f.changed_at DESC LIMIT 1',
+                   'facts_stamps@' || s.server) INTO m;
+    mark := least(mark, coalesce(m, '-infinity'));
+  END LOOP;
+  RETURN mark;
+END $$;
+
