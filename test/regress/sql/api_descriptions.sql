@@ -4,7 +4,8 @@
 -- has an example in docs/. The internal helpers of segments_internal are not API.
 CREATE EXTENSION IF NOT EXISTS pg_segments;
 WITH member AS (
-  SELECT d.classid, d.objid, pg_describe_object(d.classid, d.objid, 0) AS object,
+  SELECT pg_describe_object(d.classid, d.objid, 0) AS object,
+         obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NOT NULL AS described,
          CASE d.classid
            WHEN 'pg_proc'::regclass THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = d.objid)
            WHEN 'pg_class'::regclass THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = d.objid)
@@ -13,9 +14,7 @@ WITH member AS (
   FROM pg_depend d
   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_segments'))
-SELECT
-       count(*) FILTER (WHERE obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL) AS undescribed,
-       string_agg(object, ', ' ORDER BY object)
-         FILTER (WHERE obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL) AS which
+SELECT count(*) FILTER (WHERE NOT described) AS undescribed,
+       string_agg(object, ', ' ORDER BY object) FILTER (WHERE NOT described) AS which
 FROM member
 WHERE nsp IS DISTINCT FROM 'segments_internal'::regnamespace;
