@@ -12,6 +12,8 @@ namespace pgs::core {
 // classify(sorted_days, last + s, rule) == lost  <=>  s > lost_after_days(sorted_days, rule).
 // Throws (like classify) on an invalid rule; requires at least one order.
 double lost_after_days(const std::vector<double>& sorted_days, const LifecycleRule& rule);
+// The same from the exact gap moments of the orders (what lifecycle_lost_at computes from).
+double lost_after_days(const GapMoments& moments, const LifecycleRule& rule);
 
 // The silence (days after the last of `sorted_days`) beyond which classify() next gives another
 // stage than at `silence`: the limit of the current stage; none once the customer is lost
@@ -19,5 +21,8 @@ double lost_after_days(const std::vector<double>& sorted_days, const LifecycleRu
 // horizon. Throws (like classify) on an invalid rule; requires at least one order.
 std::optional<double> next_stage_change_days(const std::vector<double>& sorted_days, double silence,
                                              const LifecycleRule& rule);
+
+// The same from the exact gap moments of the orders (what lifecycle_changes_at keeps).
+std::optional<double> next_stage_change_days(const GapMoments& moments, double silence, const LifecycleRule& rule);
 
 }  // namespace pgs::core

@@ -79,10 +79,63 @@ std::optional<Lifecycle> classify(const std::vector<double>& sorted_days, double
     return classify_over(sorted_days.size(), [&](std::size_t i) { return sorted_days[i]; }, as_of, rule);
 }
 
+bool GapMoments::append(const GapMoments& later) {
+    if (later.count == 0) return true;
+    if (count == 0) {
+        *this = later;
+        return true;
+    }
+    if (later.first < last) return false;
+    const std::uint64_t gap = static_cast<std::uint64_t>(later.first) - static_cast<std::uint64_t>(last);
+    sum_sq += static_cast<unsigned __int128>(gap) * gap + later.sum_sq;
+    if (count == 1) second = later.first;
+    last = later.last;
+    count += later.count;
+    return true;
+}
+
+GapMoments GapMoments::of_sorted(const std::int64_t* sorted_micros, std::size_t n) {
+    GapMoments m{};
+    for (std::size_t i = 0; i < n; ++i) m.append(sorted_micros[i]);
+    return m;
+}
+
+std::optional<Cadence> cadence_of(const GapMoments& m) {
+    if (m.count < 2) return std::nullopt;
+    using u128 = unsigned __int128;
+    const std::uint64_t span = static_cast<std::uint64_t>(m.last) - static_cast<std::uint64_t>(m.first);
+    const double gaps = static_cast<double>(m.count - 1);
+    const double mean = micros_to_days(static_cast<double>(span) / gaps);
+    if (m.count == 2) return Cadence{mean, 0.0};
+    // Sample variance of the gaps in micros^2: (gaps * sum_sq - span^2) / (gaps * (gaps - 1)), the
+    // numerator exact in 128 bits (>= 0 by Cauchy-Schwarz); long double only beyond that.
+    const u128 g = m.count - 1, span_sq = static_cast<u128>(span) * span;
+    u128 scaled;
+    double var;
+    if (!__builtin_mul_overflow(m.sum_sq, g, &scaled)) {
+        var = static_cast<double>(scaled - span_sq) / (gaps * (gaps - 1));
+    } else {
+        const long double lg = static_cast<long double>(g);
+        const long double v = (static_cast<long double>(m.sum_sq) - static_cast<long double>(span_sq) / lg) / (lg - 1);
+        var = static_cast<double>(std::max<long double>(v, 0));
+    }
+    return Cadence{mean, micros_to_days(std::sqrt(var))};
+}
+
+std::optional<Lifecycle> classify(const GapMoments& m, std::int64_t as_of_micros, const LifecycleRule& rule) {
+    if (m.count == 0) return std::nullopt;
+    rule.validate();
+    if (as_of_micros < m.last) fail(ErrorKind::internal, "life-cycle classifier was given an order after as_of");
+    const double silence =
+        micros_to_days(static_cast<double>(static_cast<std::uint64_t>(as_of_micros) - static_cast<std::uint64_t>(m.last)));
+    // One order tells nothing of a cadence: assume the typical one, as spread as an exponential gap.
+    const Cadence cadence = cadence_of(m).value_or(Cadence{rule.typical_latency_days, rule.typical_latency_days});
+    return classify_silence(silence, cadence, rule);
+}
+
 std::optional<Lifecycle> classify_micros(const std::int64_t* sorted_micros, std::size_t n, std::int64_t as_of_micros,
                                          const LifecycleRule& rule) {
-    return classify_over(n, [&](std::size_t i) { return micros_to_days(sorted_micros[i] - as_of_micros); }, 0.0,
-                         rule);
+    return classify(GapMoments::of_sorted(sorted_micros, n), as_of_micros, rule);
 }
 
 }  // namespace pgs::core

@@ -30,9 +30,49 @@ struct Cadence {
 };
 std::optional<Cadence> cadence_of(const std::vector<double>& sorted_days);
 
-// The same from order times in microseconds (sorted ascending, all <= as_of_micros), with no
-// copy: each time is read as micros_to_days(t - as_of_micros), so the answer is the one classify()
-// gives for those days and as_of 0.
+// 128 bits at 8-byte alignment (as fixed_decimal.h's int128_t): states live in palloc'd memory.
+typedef unsigned __int128 uint128_t __attribute__((aligned(8)));
+
+// What the cadence of order times in microseconds needs, exactly: the count, the first, second and
+// last time and the sum of the squared gaps between consecutive times. Kept row by row when the
+// times come in ascending order (lifecycle_stage(... ORDER BY ordered_at): O(1) state), or taken
+// from a sorted array; the same times give the same integers, so both give one answer to the bit.
+// Trivial on purpose (all zero bytes: no orders), so it can sit in a zeroed aggregate state.
+struct GapMoments {
+    explicit GapMoments() = default;  // trivial, and not an aggregate: {days...} means a vector of days
+    std::uint64_t count;
+    std::int64_t first;   // valid when count > 0
+    std::int64_t second;  // valid when count > 1
+    std::int64_t last;
+    uint128_t sum_sq;     // <= (last - first)^2 < 2^127: no overflow over any timestamps
+
+    // Adds the next time, at >= last (the caller guarantees the order).
+    void append(std::int64_t at) {
+        if (count == 0) {
+            first = at;
+        } else {
+            const std::uint64_t gap = static_cast<std::uint64_t>(at) - static_cast<std::uint64_t>(last);
+            sum_sq += static_cast<unsigned __int128>(gap) * gap;
+            if (count == 1) second = at;
+        }
+        last = at;
+        ++count;
+    }
+    // Appends the moments of times that all come at or after these (later.first >= last when both
+    // have orders); false, and no change, when they overlap.
+    bool append(const GapMoments& later);
+    static GapMoments of_sorted(const std::int64_t* sorted_micros, std::size_t n);
+};
+static_assert(sizeof(GapMoments) == 48, "an aggregate state's size");
+
+// Mean and sample standard deviation of the gaps (days) from the moments; none below two orders.
+// The mean is order_latency's, (last - first) / (count - 1).
+std::optional<Cadence> cadence_of(const GapMoments& moments);
+
+// The stage on as_of_micros (>= moments.last) from the moments; none with no orders.
+std::optional<Lifecycle> classify(const GapMoments& moments, std::int64_t as_of_micros, const LifecycleRule& rule);
+
+// The same from order times in microseconds (sorted ascending, all <= as_of_micros).
 std::optional<Lifecycle> classify_micros(const std::int64_t* sorted_micros, std::size_t n, std::int64_t as_of_micros,
                                          const LifecycleRule& rule);
 

@@ -23,6 +23,14 @@ inline MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char* fnam
 // the state beside the entry, 17-21 s with the states in a separate arena (one more cache miss per
 // row), against 13-14 s for count()+min()+max().
 
+// True when this call of the aggregate sorts its rows by its argument `arg` (0-based among the
+// aggregated arguments) ascending, PostgreSQL's default NULLS LAST -- `agg(t, ... ORDER BY t)`,
+// further sort keys allowed --, so each group's rows reach the transition function in that order.
+// False for any other ORDER BY, none, or outside an aggregate call (a window aggregate). Every
+// support function of the aggregate (transition, combine, (de)serialize, final) asks it, so all of
+// them agree on the state's form for one call. src/pg/agg_order.cpp.
+bool fed_in_order(FunctionCallInfo fcinfo, int arg);
+
 // Appends raw bytes to a bytea under construction.
 struct ByteWriter {
     bytea* out;

@@ -3,9 +3,14 @@
 //
 // The summary needs only the first and last purchase day, the number of distinct purchase days and
 // the spend of all days but the first. So the state keeps the spend as two exact fixed-scale sums
-// (all orders; the first day's orders), and the distinct days as a sorted array of 4-byte days, the
-// first six inside the state itself: 128 bytes per customer for most customers, whatever the
-// order in which rows arrive. Parallel safe: combine merges the day sets and adds the sums.
+// (all orders; the first day's orders), and the distinct days in one of two forms, one per call
+// site (fed_in_order, agg_state.h):
+// - otherwise a sorted array of 4-byte days, the first six inside the state itself: 128 bytes per
+//   customer for most customers, whatever the order in which rows arrive;
+// - fed in order (`rfm_summary(t, amount, cutoff ORDER BY t)`): the count, the first and last day
+//   and which of the 64 days up to the last were seen (a later time can fall on an earlier local
+//   day, by at most two, when the zone's offset moves back), O(1) per customer.
+// Parallel safe: combine merges the day sets and adds the sums.
 #include <algorithm>
 #include <cstring>
 
@@ -38,11 +43,18 @@ struct RfmState {
     FixedDecimalSum first;  // spend of the orders on the first purchase day
     double wide_total;      // spend beyond the fixed-scale sums (amounts wider than 128 bits)
     double wide_first;
-    int32 ndays;     // distinct purchase days, ascending
+    int32 ndays;     // distinct purchase days
     int32 capacity;  // of `days` once it left the state
-    int32* days;     // nullptr while the days fit inline_days
-    int32 inline_days[kInlineDays];
+    int32* days;     // nullptr while the days fit inline_days (and when fed in order)
+    union {
+        int32 inline_days[kInlineDays];  // not fed in order: the days, ascending
+        struct {
+            int32 first, last;  // the first and last purchase day
+            uint64 recent;      // bit i: day last - i was a purchase day
+        } run;                  // fed in order
+    };
 };
+static_assert(sizeof(RfmState) == 128, "AllocSet's 128-byte chunks");
 
 // An order's spend: exact when it fits the fixed-scale sums, else as a double.
 struct Spend {
@@ -58,6 +70,7 @@ struct AccumCache {
     Oid unit_type;   // text, or the time_unit enum
     Oid unit_label;  // the enum label last seen, and its period
     double unit_period_days;
+    bool order_known, in_order;  // fed_in_order of this call site
 };
 
 RfmState* new_state(MemoryContext cxt) {
@@ -108,6 +121,40 @@ void add_order(MemoryContext cxt, RfmState* st, int32 day, const Spend& s) {
     }
     insert_day(cxt, st, day);
     if (day == days_of(st)[0]) add_spend(st->first, st->wide_first, s);
+    add_spend(st->total, st->wide_total, s);
+}
+
+// A purchase day, fed in order (each day is at most two before the last one, see above).
+void add_order_in_order(RfmState* st, int32 day, const Spend& s) {
+    auto& r = st->run;
+    bool first_day = false;
+    if (st->ndays == 0) {
+        r.first = r.last = day;
+        r.recent = 1;
+        st->ndays = 1;
+        first_day = true;
+    } else if (day > r.last) {
+        const int64 shift = int64(day) - r.last;
+        r.recent = shift >= 64 ? 1 : (r.recent << shift) | 1;
+        r.last = day;
+        ++st->ndays;
+    } else {
+        const int64 back = int64(r.last) - day;
+        if (back >= 64) elog(ERROR, "rfm_summary: rows sorted by ordered_at came out of order");
+        if (!(r.recent & (uint64(1) << back))) {
+            r.recent |= uint64(1) << back;
+            ++st->ndays;
+            if (day < r.first) {
+                r.first = day;
+                first_day = true;
+            }
+        }
+    }
+    if (first_day) {  // a new first purchase day
+        st->first = FixedDecimalSum{};
+        st->wide_first = 0;
+    }
+    if (day == r.first) add_spend(st->first, st->wide_first, s);
     add_spend(st->total, st->wide_total, s);
 }
 
@@ -182,7 +229,14 @@ PGS_FUNCTION(pgs_rfm_accum) {
         s.wide = true;
         s.approx = pgs::finite_numeric_to_double(PG_GETARG_DATUM(2), "rfm_summary amount");
     }
-    add_order(cxt, st, day, s);
+    if (!dc.order_known) {
+        dc.in_order = pgs::fed_in_order(fcinfo, 0);
+        dc.order_known = true;
+    }
+    if (dc.in_order)
+        add_order_in_order(st, day, s);
+    else
+        add_order(cxt, st, day, s);
     PG_RETURN_POINTER(st);
 }
 
@@ -200,11 +254,18 @@ PGS_FUNCTION(pgs_rfm_combine) {
         st->cutoff_ts = other->cutoff_ts;
     }
     if (other->ndays == 0) PG_RETURN_POINTER(st);
+    const bool ordered = pgs::fed_in_order(fcinfo, 0);
+    if (ordered && st->ndays > 0 && other->run.first <= st->run.last && st->run.first <= other->run.last)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("rfm_summary fed in order cannot combine partial states of overlapping days"),
+                        errhint("Drop the ORDER BY inside the call.")));
     const int32* od = days_of(other);
-    if (st->ndays == 0 || od[0] < days_of(st)[0]) {
+    const int32 other_first = ordered ? other->run.first : od[0];
+    const int32 st_first = ordered ? st->run.first : days_of(st)[0];
+    if (st->ndays == 0 || other_first < st_first) {
         st->first = other->first;
         st->wide_first = other->wide_first;
-    } else if (od[0] == days_of(st)[0]) {
+    } else if (other_first == st_first) {
         if (!st->first.add(other->first))
             st->wide_first += pgs::core::fixed_to_double(other->first.units, other->first.scale);
         st->wide_first += other->wide_first;
@@ -212,6 +273,20 @@ PGS_FUNCTION(pgs_rfm_combine) {
     if (!st->total.add(other->total))
         st->wide_total += pgs::core::fixed_to_double(other->total.units, other->total.scale);
     st->wide_total += other->wide_total;
+    if (ordered) {
+        // PostgreSQL never combines ordered aggregate calls (they are not partial); should it,
+        // states of disjoint day ranges join exactly.
+        if (st->ndays == 0) {
+            st->run = other->run;
+        } else {
+            const auto& early = other->run.first < st->run.first ? other->run : st->run;
+            const auto& late = other->run.first < st->run.first ? st->run : other->run;
+            const int64 shift = int64(late.last) - early.last;
+            st->run = {early.first, late.last, late.recent | (shift >= 64 ? 0 : early.recent << shift)};
+        }
+        st->ndays += other->ndays;
+        PG_RETURN_POINTER(st);
+    }
     // Union of the two sorted day sets.
     const int32 n1 = st->ndays, n2 = other->ndays;
     auto* merged = static_cast<int32*>(MemoryContextAllocHuge(cxt, sizeof(int32) * (n1 + n2)));
@@ -242,8 +317,10 @@ PGS_FUNCTION(pgs_rfm_combine) {
 
 PGS_FUNCTION(pgs_rfm_serialize) {
     const auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
+    const bool ordered = pgs::fed_in_order(fcinfo, 0);
     pgs::ByteWriter w(4 * sizeof(int32) + sizeof(TimestampTz) + 3 * sizeof(double) +
-                      2 * (sizeof(pgs::core::int128_t) + sizeof(int32)) + sizeof(int32) * st->ndays);
+                      2 * (sizeof(pgs::core::int128_t) + sizeof(int32)) +
+                      (ordered ? sizeof(st->run) : sizeof(int32) * st->ndays));
     w.put(st->cutoff_day);
     w.put(st->has_cutoff);
     w.put(st->cutoff_ts);
@@ -255,7 +332,11 @@ PGS_FUNCTION(pgs_rfm_serialize) {
     w.put(st->wide_total);
     w.put(st->wide_first);
     w.put(st->ndays);
-    w.put<int32>(0);
+    w.put<int32>(ordered);  // the form: 0 the days follow, 1 the run
+    if (ordered) {
+        w.put(st->run);
+        PG_RETURN_BYTEA_P(w.out);
+    }
     const int32* d = days_of(st);
     for (int32 i = 0; i < st->ndays; ++i) w.put(d[i]);
     PG_RETURN_BYTEA_P(w.out);
@@ -278,9 +359,15 @@ PGS_FUNCTION(pgs_rfm_deserialize) {
     st->wide_total = r.get<double>();
     st->wide_first = r.get<double>();
     const int32 n = r.get<int32>();
-    r.get<int32>();
-    if (n < 0 || r.cursor + sizeof(int32) * static_cast<std::size_t>(n) > r.end)
+    const int32 form = r.get<int32>();
+    if (n < 0 || form != int32(pgs::fed_in_order(fcinfo, 0)) ||
+        (form == 0 && r.cursor + sizeof(int32) * static_cast<std::size_t>(n) > r.end))
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt rfm_summary aggregate state")));
+    if (form == 1) {
+        st->run = r.get<decltype(st->run)>();
+        st->ndays = n;
+        PG_RETURN_POINTER(st);
+    }
     reserve_days(cxt, st, n);
     int32* d = days_of(st);
     for (int32 i = 0; i < n; ++i) d[i] = r.get<int32>();
@@ -292,7 +379,9 @@ PGS_FUNCTION(pgs_rfm_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     if (st->ndays == 0) PG_RETURN_NULL();
-    const int32* d = days_of(st);
+    const bool ordered = pgs::fed_in_order(fcinfo, 0);
+    const int32 first_day = ordered ? st->run.first : days_of(st)[0];
+    const int32 last_day = ordered ? st->run.last : days_of(st)[st->ndays - 1];
     double repeat_spend = 0;
     if (st->ndays > 1) {
         FixedDecimalSum repeat = st->total;
@@ -305,7 +394,7 @@ PGS_FUNCTION(pgs_rfm_final) {
                            pgs::core::fixed_to_double(st->first.units, st->first.scale);
         repeat_spend += st->wide_total - st->wide_first;
     }
-    const auto s = pgs::core::btyd::summarize_days(d[0], d[st->ndays - 1], st->ndays, st->cutoff_day,
+    const auto s = pgs::core::btyd::summarize_days(first_day, last_day, st->ndays, st->cutoff_day,
                                                    st->period_days, repeat_spend);
     Datum values[4] = {Int32GetDatum(static_cast<int32>(s.frequency)), Float8GetDatum(s.recency),
                        Float8GetDatum(s.age), Float8GetDatum(s.monetary)};

@@ -9,7 +9,6 @@
 // executor at each new partition); each call appends the rows it has not seen yet.
 #include <cmath>
 #include <optional>
-#include <vector>
 
 #include "../core/errors.h"
 #include "../core/lapse.h"
@@ -34,22 +33,16 @@ struct Earlier {
     pgs::PallocVector<TimestampTz> times;  // ascending, in the partition context
 };
 
-// Stage (index into core::kLifecycleLabels) of orders `times[0..count)` judged at as_of, or -1 for none. Calls no PostgreSQL.
+// Stage (index into core::kLifecycleLabels) of orders `times[0..count)` judged at as_of, or -1 for
+// none: lifecycle_stage's classifier on the same times. Calls no PostgreSQL.
 int stage_at(const TimestampTz* times, int64 count, TimestampTz as_of, const pgs::core::LifecycleRule& rule) {
-    if (count == 0) return -1;
-    std::vector<double> days;
-    days.reserve(static_cast<std::size_t>(count));
-    for (int64 i = 0; i < count; ++i) days.push_back(pgs::core::micros_to_days(times[i] - as_of));
-    auto stage = pgs::core::classify(days, 0.0, rule);
+    auto stage = pgs::core::classify_micros(times, static_cast<std::size_t>(count), as_of, rule);
     return stage ? static_cast<int>(*stage) : -1;
 }
 
 // Days of silence after the last of times[0..count) (count >= 1) beyond which the customer is lost.
 double lost_after(const TimestampTz* times, int64 count, const pgs::core::LifecycleRule& rule) {
-    std::vector<double> days;
-    days.reserve(static_cast<std::size_t>(count));
-    for (int64 i = 0; i < count; ++i) days.push_back(pgs::core::micros_to_days(times[i] - times[count - 1]));
-    return pgs::core::lost_after_days(days, rule);
+    return pgs::core::lost_after_days(pgs::core::GapMoments::of_sorted(times, static_cast<std::size_t>(count)), rule);
 }
 
 void append(Earlier* st, TimestampTz at) {

@@ -1,15 +1,20 @@
 // lifecycle_stage(ordered_at, as_of [, typical_latency]): the Clerk.io life-cycle stage on as_of.
-// Mean and spread of consecutive gaps need the customer's order times, so the state keeps them
-// (up to as_of), sorted, in a PallocVector: a 64-byte state holds a customer's first four orders
-// inline, more go to a chunk of their own in the aggregate context, doubled as it grows; the state
-// itself never moves. The state is a chunk of the aggregate context made on the group's first row,
-// beside PostgreSQL's hash entry (agg_state.h). Rows that come in time order (a table
-// written in time order, an index on (customer, ordered_at)) are appended.
+// The stage needs the count, first and last order and the mean and spread of the gaps between
+// consecutive orders: the exact gap moments of core::GapMoments. The state has two forms, one per
+// call site (fed_in_order, agg_state.h):
+// - fed in order (`lifecycle_stage(t, as_of ORDER BY t)`): the moments themselves, updated row by
+//   row, O(1) per customer;
+// - otherwise the order times (up to as_of), sorted, in a PallocVector: a 64-byte state holds a
+//   customer's first four orders inline, more go to a chunk of their own in the aggregate
+//   context, doubled as it grows; the state itself never moves. The final function takes the
+//   moments of the sorted times, so both forms give the same answer to the bit.
+// The state is a chunk of the aggregate context made on the group's first row, beside
+// PostgreSQL's hash entry (agg_state.h). Rows that come in time order are appended.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <optional>
-#include <vector>
+#include <type_traits>
 
 #include "../core/errors.h"
 #include "../core/lapse.h"
@@ -24,13 +29,19 @@
 
 namespace {
 
-// 64 bytes, with room for four order times.
+using pgs::core::GapMoments;
+
+// 64 bytes: room for four order times, or the moments. All zero bytes: no orders (either form).
 struct LifecycleState {
     TimestampTz as_of;    // kNoAsOf until a row gave one (a given one is finite)
     double typical_days;  // 0: none given (a given one is positive)
-    pgs::PallocVector<int64, 4> times;  // ascending, all <= as_of
+    union {
+        pgs::PallocVector<int64, 4> times;  // not fed in order: ascending, all <= as_of
+        GapMoments moments;                 // fed in order: of the times up to as_of
+    };
 };
 static_assert(sizeof(LifecycleState) == 64, "one cache line");
+static_assert(std::is_trivially_destructible_v<LifecycleState>, "dropped with its memory context");
 
 constexpr TimestampTz kNoAsOf = DT_NOBEGIN;
 
@@ -69,11 +80,37 @@ LifecycleState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
     return reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(arg));
 }
 
-// The stage as an index into core::kLifecycleLabels, or -1 for none. Calls no PostgreSQL.
-int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
+// The call sorts its rows by ordered_at: the state holds the moments. Cached per call site.
+bool in_order(FunctionCallInfo fcinfo) {
+    auto* known = static_cast<int8*>(fcinfo->flinfo->fn_extra);
+    if (known == nullptr) {
+        known = static_cast<int8*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(int8)));
+        *known = pgs::fed_in_order(fcinfo, 0) ? 1 : 0;
+        fcinfo->flinfo->fn_extra = known;
+    }
+    return *known != 0;
+}
+
+// A time at or before as_of, fed in order.
+void append(LifecycleState* st, int64 at) {
+    if (st->moments.count > 0 && at < st->moments.last)
+        elog(ERROR, "lifecycle_stage: rows sorted by ordered_at came out of order");
+    st->moments.append(at);
+}
+
+GapMoments moments_of(const LifecycleState& st, bool ordered) {
+    return ordered ? st.moments : GapMoments::of_sorted(st.times.data(), st.times.size());
+}
+
+pgs::core::LifecycleRule rule_of(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
     pgs::core::LifecycleRule rule = settings_rule;
     if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
-    auto stage = pgs::core::classify_micros(st.times.data(), st.times.size(), st.as_of, rule);
+    return rule;
+}
+
+// The stage as an index into core::kLifecycleLabels, or -1 for none. Calls no PostgreSQL.
+int compute_stage(const LifecycleState& st, bool ordered, const pgs::core::LifecycleRule& settings_rule) {
+    auto stage = pgs::core::classify(moments_of(st, ordered), st.as_of, rule_of(st, settings_rule));
     return stage ? static_cast<int>(*stage) : -1;
 }
 
@@ -82,16 +119,14 @@ int compute_stage(const LifecycleState& st, const pgs::core::LifecycleRule& sett
 // the first order), so facts computed at two as-of times before it agree on it; rounded down, and
 // never at or before as_of (a limit within rounding of as_of is re-judged a microsecond later).
 // Calls no PostgreSQL.
-std::optional<int64> compute_next_change(const LifecycleState& st, const pgs::core::LifecycleRule& settings_rule) {
-    if (st.times.empty()) return std::nullopt;
-    pgs::core::LifecycleRule rule = settings_rule;
-    if (st.typical_days > 0) rule.typical_latency_days = st.typical_days;
-    const int64 first = st.times[0], last = st.times.back();
-    std::vector<double> days(st.times.size());
-    for (std::uint32_t i = 0; i < st.times.size(); ++i) days[i] = pgs::core::micros_to_days(st.times[i] - first);
-    const auto next = pgs::core::next_stage_change_days(days, pgs::core::micros_to_days(st.as_of - last), rule);
+std::optional<int64> compute_next_change(const LifecycleState& st, bool ordered,
+                                         const pgs::core::LifecycleRule& settings_rule) {
+    const GapMoments m = moments_of(st, ordered);
+    if (m.count == 0) return std::nullopt;
+    const auto next = pgs::core::next_stage_change_days(m, pgs::core::micros_to_days(st.as_of - m.last),
+                                                        rule_of(st, settings_rule));
     if (!next) return std::nullopt;
-    return std::max(st.as_of + 1, last + static_cast<int64>(std::floor(*next * pgs::core::kMicrosPerDay)));
+    return std::max(st.as_of + 1, m.last + static_cast<int64>(std::floor(*next * pgs::core::kMicrosPerDay)));
 }
 
 }  // namespace
@@ -107,7 +142,12 @@ PGS_FUNCTION(pgs_lifecycle_accum) {
     if (PG_NARGS() > 3 && !PG_ARGISNULL(3)) set_typical(*st, pgs::interval_days(PG_GETARG_DATUM(3)));
     if (!PG_ARGISNULL(1)) {
         TimestampTz at = pgs::finite_timestamp(PG_GETARG_DATUM(1), "lifecycle_stage ordered_at");
-        if (at <= as_of) insert(st, at, cxt);
+        if (at <= as_of) {
+            if (in_order(fcinfo))
+                append(st, at);
+            else
+                insert(st, at, cxt);
+        }
     }
     PG_RETURN_POINTER(st);
 }
@@ -123,6 +163,20 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
                                          : reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
     if (other->as_of != kNoAsOf) set_as_of(*st, other->as_of);
     if (other->typical_days > 0) set_typical(*st, other->typical_days);
+    if (pgs::fed_in_order(fcinfo, 0)) {
+        // PostgreSQL never combines ordered aggregate calls (they are not partial); should it, the
+        // states of two disjoint time ranges still join exactly.
+        GapMoments joined = st->moments;
+        if (!joined.append(other->moments)) {
+            joined = other->moments;
+            if (!joined.append(st->moments))
+                ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                                errmsg("lifecycle_stage fed in order cannot combine overlapping partial states"),
+                                errhint("Drop the ORDER BY inside the call.")));
+        }
+        st->moments = joined;
+        PG_RETURN_POINTER(st);
+    }
     // Merge the two sorted runs from the back, in place.
     std::uint32_t i = st->times.size(), j = other->times.size();
     st->times.resize_for_overwrite(cxt, std::size_t(i) + j);
@@ -137,15 +191,19 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
     PG_RETURN_POINTER(st);
 }
 
+// The bytes: a count n of order times (-1: the moments follow instead), as_of, typical_days, then
+// the n times or the moments.
 PGS_FUNCTION(pgs_lifecycle_serialize) {
     const auto* st = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
-    const int32 n = static_cast<int32>(st->times.size());
-    pgs::ByteWriter w(sizeof(int32) + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * n);
+    const bool ordered = pgs::fed_in_order(fcinfo, 0);
+    const int32 n = ordered ? -1 : static_cast<int32>(st->times.size());
+    const std::size_t payload = ordered ? sizeof(GapMoments) : sizeof(int64) * n;
+    pgs::ByteWriter w(sizeof(int32) + sizeof(TimestampTz) + sizeof(double) + payload);
     w.put(n);
     w.put(st->as_of);
     w.put(st->typical_days);
-    std::memcpy(w.cursor, st->times.data(), sizeof(int64) * n);
-    w.cursor += sizeof(int64) * n;
+    std::memcpy(w.cursor, ordered ? static_cast<const void*>(&st->moments) : st->times.data(), payload);
+    w.cursor += payload;
     PG_RETURN_BYTEA_P(w.out);
 }
 
@@ -156,20 +214,27 @@ PGS_FUNCTION(pgs_lifecycle_deserialize) {
     pgs::aggregate_context(fcinfo, "lifecycle_stage");
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
     const int32 n = r.get<int32>();
-    if (n < 0 || r.cursor + sizeof(TimestampTz) + sizeof(double) + sizeof(int64) * static_cast<std::size_t>(n) > r.end)
+    const bool ordered = n == -1;
+    const std::size_t payload = ordered ? sizeof(GapMoments) : sizeof(int64) * static_cast<std::size_t>(std::max(n, 0));
+    if ((n < 0 && !ordered) || ordered != pgs::fed_in_order(fcinfo, 0) ||
+        r.cursor + sizeof(TimestampTz) + sizeof(double) + payload > r.end)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt lifecycle_stage aggregate state")));
     auto* st = static_cast<LifecycleState*>(palloc0(sizeof(LifecycleState)));
     st->as_of = r.get<TimestampTz>();
     st->typical_days = r.get<double>();
-    st->times.resize_for_overwrite(CurrentMemoryContext, n);
-    std::memcpy(st->times.data(), r.cursor, sizeof(int64) * n);
+    if (ordered) {
+        std::memcpy(&st->moments, r.cursor, payload);
+    } else {
+        st->times.resize_for_overwrite(CurrentMemoryContext, n);
+        std::memcpy(st->times.data(), r.cursor, payload);
+    }
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_lifecycle_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const int stage = compute_stage(*reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0)),
-                                    pgs::settings::lifecycle_rule());
+                                    pgs::fed_in_order(fcinfo, 0), pgs::settings::lifecycle_rule());
     if (stage < 0) PG_RETURN_NULL();
     return pgs::enum_label_datum(fcinfo, pgs::core::kLifecycleLabels, stage);
 }
@@ -179,7 +244,7 @@ PGS_FUNCTION(pgs_lifecycle_final) {
 PGS_FUNCTION(pgs_lifecycle_changes_at_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto next = compute_next_change(*reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0)),
-                                          pgs::settings::lifecycle_rule());
+                                          pgs::fed_in_order(fcinfo, 0), pgs::settings::lifecycle_rule());
     if (!next) PG_RETURN_NULL();
     PG_RETURN_TIMESTAMPTZ(*next);
 }
@@ -190,6 +255,10 @@ PGS_FUNCTION(pgs_lifecycle_changes_at_final) {
 PGS_FUNCTION(pgs_second_order_at_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* st = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
+    if (pgs::fed_in_order(fcinfo, 0)) {
+        if (st->moments.count < 2) PG_RETURN_NULL();
+        PG_RETURN_TIMESTAMPTZ(st->moments.second);
+    }
     if (st->times.size() < 2) PG_RETURN_NULL();
     PG_RETURN_TIMESTAMPTZ(st->times[1]);
 }

@@ -56,7 +56,7 @@ TEST(Lapse, RejectsBadRuleAndNoOrders) {
     LifecycleRule rule;
     rule.lost_sigmas = 0.5;  // below active_sigmas
     EXPECT_THROW(lost_after_days({1, 2}, rule), Error);
-    EXPECT_THROW(lost_after_days({}, LifecycleRule{}), Error);
+    EXPECT_THROW(lost_after_days(std::vector<double>{}, LifecycleRule{}), Error);
 }
 
 // The next change: the stage is the same just before it and differs just after it; none when lost.

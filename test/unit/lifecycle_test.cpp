@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+#include <random>
+
 #include "errors.h"
+#include "time_units.h"
 
 using namespace pgs::core;
 
@@ -14,7 +19,7 @@ std::vector<double> every(double gap, int n, double start = 0) {
 }
 }  // namespace
 
-TEST(Lifecycle, NoOrdersNoStage) { EXPECT_FALSE(classify({}, 100, LifecycleRule{})); }
+TEST(Lifecycle, NoOrdersNoStage) { EXPECT_FALSE(classify(std::vector<double>{}, 100, LifecycleRule{})); }
 
 TEST(Lifecycle, JustOrderedWithinThirtyDays) {
     auto orders = every(7, 10);
@@ -89,4 +94,47 @@ TEST(Lifecycle, BadRulesAreRejected) {
         EXPECT_EQ(e.kind(), ErrorKind::invalid_argument);
         EXPECT_FALSE(e.hint().empty());
     }
+}
+
+// The gap moments: kept row by row (the ordered aggregate's state) they equal those of the sorted
+// array, joined halves equal the whole, and the cadence is the days formula's.
+TEST(Lifecycle, GapMomentsStreamJoinAndCadence) {
+    std::mt19937_64 rng(5);
+    std::uniform_int_distribution<std::int64_t> gap_micros(0, 200LL * 86400 * 1000000);
+    for (int trial = 0; trial < 500; ++trial) {
+        const int n = 1 + trial % 40;
+        std::vector<std::int64_t> t{-5000000000000LL + gap_micros(rng)};
+        for (int i = 1; i < n; ++i) t.push_back(t.back() + (trial % 5 == 0 ? 0 : gap_micros(rng)));  // ties too
+        GapMoments streamed{};
+        for (auto at : t) streamed.append(at);
+        const GapMoments whole = GapMoments::of_sorted(t.data(), t.size());
+        EXPECT_EQ(std::memcmp(&streamed, &whole, sizeof whole), 0);
+        const std::size_t cut = static_cast<std::size_t>(trial) % (t.size() + 1);
+        GapMoments a = GapMoments::of_sorted(t.data(), cut), b = GapMoments::of_sorted(t.data() + cut, t.size() - cut);
+        ASSERT_TRUE(a.append(b));
+        EXPECT_EQ(std::memcmp(&a, &whole, sizeof whole), 0);
+        std::vector<double> days;
+        for (auto at : t) days.push_back(micros_to_days(at - t[0]));
+        const auto exact = cadence_of(whole), approx = cadence_of(days);
+        ASSERT_EQ(exact.has_value(), approx.has_value());
+        if (exact) {
+            EXPECT_NEAR(exact->mean_gap_days, approx->mean_gap_days, 1e-9 * (1 + approx->mean_gap_days));
+            EXPECT_NEAR(exact->spread_days, approx->spread_days, 1e-7 * (1 + approx->spread_days));
+        }
+    }
+    GapMoments early = GapMoments::of_sorted(std::vector<std::int64_t>{0, 10}.data(), 2);
+    GapMoments late = GapMoments::of_sorted(std::vector<std::int64_t>{5, 20}.data(), 2);
+    EXPECT_FALSE(early.append(late));  // overlapping ranges do not join
+    EXPECT_EQ(early.count, 2u);
+}
+
+// The whole timestamp range (4713 BC to 294276 AD) overflows neither the span nor the squares.
+TEST(Lifecycle, GapMomentsOverTheWholeTimestampRange) {
+    const std::vector<std::int64_t> t{-211813488000000000LL, 0, 9223371331199999999LL};
+    const auto c = cadence_of(GapMoments::of_sorted(t.data(), t.size()));
+    ASSERT_TRUE(c);
+    EXPECT_NEAR(c->mean_gap_days, micros_to_days((9223371331199999999.0 + 211813488000000000.0) / 2), 1);
+    EXPECT_TRUE(std::isfinite(c->spread_days));
+    EXPECT_GT(c->spread_days, 0);
+    EXPECT_EQ(*classify(GapMoments::of_sorted(t.data(), t.size()), t.back(), LifecycleRule{}), Lifecycle::just_ordered);
 }
