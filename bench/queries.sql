@@ -3,7 +3,8 @@
 -- report compares with the fastest); `count` is the floor: a bare count(*) GROUP BY customer
 -- over the same rows (for the value_band window: a bare count(*) OVER () over the customers'
 -- AOVs, table bench.aov). Every query returns one row and consumes the computed value (count(v)), so
--- the planner cannot drop the work. {as_of} is the generated data's end date.
+-- the planner cannot drop the work. `x_ordered` is x fed in order (ORDER BY inside the call: O(1)
+-- state, a sorted group plan), compared with x's plain SQL. {as_of} is the generated data's end date.
 -- q: count|SELECT count(v) FROM (SELECT customer_id, count(*) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: clv|SELECT count(v) FROM (SELECT customer_id, clv(total) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: clv_sql|SELECT count(v) FROM (SELECT customer_id, sum(total) AS v FROM shop.orders GROUP BY customer_id) s
@@ -12,9 +13,11 @@
 -- q: order_latency_sql_span|SELECT count(v) FROM (SELECT customer_id, CASE WHEN count(created_at) > 1 THEN date_part('epoch', max(created_at) - min(created_at)) / 86400 / (count(created_at) - 1) END AS v FROM shop.orders GROUP BY customer_id) s
 -- q: lifecycle_stage|SELECT count(v) FROM (SELECT customer_id, lifecycle_stage(created_at, '{as_of}') AS v FROM shop.orders GROUP BY customer_id) s
 -- q: lifecycle_stage_sql|SELECT count(v) FROM (SELECT customer_id, CASE WHEN silence <= 30 THEN 'just_ordered' WHEN silence <= m + sp THEN 'active' WHEN silence <= m + 3 * sp THEN 'slipping_away' ELSE 'lost' END AS v FROM (SELECT customer_id, date_part('epoch', timestamptz '{as_of}' - max(created_at)) / 86400 AS silence, coalesce(avg(gap), 90) AS m, greatest(CASE WHEN count(*) = 1 THEN 90 ELSE coalesce(stddev_samp(gap), 0) END, 0.5 * coalesce(avg(gap), 90)) AS sp FROM (SELECT customer_id, created_at, date_part('epoch', created_at - lag(created_at) OVER (PARTITION BY customer_id ORDER BY created_at)) / 86400 AS gap FROM shop.orders WHERE created_at <= '{as_of}') g GROUP BY customer_id) a) s
+-- q: lifecycle_stage_ordered|SELECT count(v) FROM (SELECT customer_id, lifecycle_stage(created_at, '{as_of}' ORDER BY created_at) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: count_window|SELECT count(v) FROM (SELECT count(*) OVER () AS v FROM bench.aov) s
 -- q: value_band|SELECT count(v) FROM (SELECT value_band(aov) OVER () AS v FROM bench.aov) s
 -- q: value_band_sql|SELECT count(v) FROM (SELECT CASE WHEN r < 0.75 THEN 'low' WHEN r <= 1.25 THEN 'medium' WHEN r <= 2.5 THEN 'high' ELSE 'very_high' END AS v FROM (SELECT aov / avg(aov) OVER () AS r FROM bench.aov) x) s
 -- q: rfm_summary|SELECT count(v) FROM (SELECT customer_id, rfm_summary(created_at, total, '{as_of}') AS v FROM shop.orders GROUP BY customer_id) s
 -- q: rfm_summary_sql|SELECT count(v) FROM (SELECT customer_id, ROW((count(*) - 1)::int, (max(d) - min(d)) / 7.0::float8, (date '{as_of}' - min(d)) / 7.0::float8, CASE WHEN count(*) > 1 THEN ((sum(s) - sum(s) FILTER (WHERE d = fd)) / (count(*) - 1))::float8 ELSE 0 END) AS v FROM (SELECT customer_id, d, sum(coalesce(total, 0)) AS s, min(d) OVER (PARTITION BY customer_id) AS fd FROM (SELECT customer_id, created_at::date AS d, total FROM shop.orders WHERE created_at::date <= date '{as_of}') o GROUP BY customer_id, d) x GROUP BY customer_id) s
 -- q: rfm_summary_sql_minarray|SELECT count(v) FROM (SELECT customer_id, ROW((count(*) - 1)::int, (max(d) - min(d)) / 7.0::float8, (date '{as_of}' - min(d)) / 7.0::float8, CASE WHEN count(*) > 1 THEN ((sum(s) - (min(ARRAY[(d - date '2000-01-01')::numeric, s]))[2]) / (count(*) - 1))::float8 ELSE 0 END) AS v FROM (SELECT customer_id, created_at::date AS d, sum(coalesce(total, 0)) AS s FROM shop.orders WHERE created_at::date <= date '{as_of}' GROUP BY 1, 2) x GROUP BY customer_id) s
+-- q: rfm_summary_ordered|SELECT count(v) FROM (SELECT customer_id, rfm_summary(created_at, total, '{as_of}' ORDER BY created_at) AS v FROM shop.orders GROUP BY customer_id) s

@@ -87,6 +87,17 @@ BEGIN
                       OVER (PARTITION BY customer_id ORDER BY created_at)) / 86400 AS gap
                     FROM shop.orders WHERE created_at <= current_setting('bench.as_of')::timestamptz) g GROUP BY 1) x) p USING (customer_id)
   WHERE a IS DISTINCT FROM b;
+  -- fed in order: the same answers as the unordered calls checked above
+  INSERT INTO bench.info
+  SELECT 'differ_lifecycle_stage_ordered', count(*)::text FROM (
+    SELECT customer_id, lifecycle_stage(created_at, current_setting('bench.as_of')::timestamptz) a,
+           lifecycle_stage(created_at, current_setting('bench.as_of')::timestamptz ORDER BY created_at) b
+    FROM shop.orders GROUP BY 1) s WHERE a IS DISTINCT FROM b;
+  INSERT INTO bench.info
+  SELECT 'differ_rfm_summary_ordered', count(*)::text FROM (
+    SELECT customer_id, rfm_summary(created_at, total, current_setting('bench.as_of')::timestamptz) a,
+           rfm_summary(created_at, total, current_setting('bench.as_of')::timestamptz ORDER BY created_at) b
+    FROM shop.orders GROUP BY 1) s WHERE a IS DISTINCT FROM b;
   INSERT INTO bench.info
   SELECT 'differ_value_band', count(*)::text FROM (
     SELECT value_band(aov) OVER ()::text a,
@@ -110,7 +121,8 @@ LANGUAGE sql AS $$
   SELECT CASE o.name WHEN 'count' THEN 'count(*) GROUP BY customer'
                      WHEN 'count_window' THEN 'count(*) OVER () (customers)' ELSE o.name END,
          round(o.ms::numeric, 1),
-         CASE WHEN o.name IN ('count', 'clv', 'order_latency', 'lifecycle_stage', 'rfm_summary')
+         CASE WHEN o.name IN ('count', 'clv', 'order_latency', 'lifecycle_stage', 'lifecycle_stage_ordered',
+                              'rfm_summary', 'rfm_summary_ordered')
               THEN round((o.ms / base.agg)::numeric, 2)
               WHEN o.name IN ('count_window', 'value_band') THEN round((o.ms / base.win)::numeric, 2) END,
          p.way,
@@ -122,14 +134,16 @@ LANGUAGE sql AS $$
   FROM m o CROSS JOIN base
   LEFT JOIN LATERAL (
     SELECT q.name AS way, q.ms, q.mb
-    FROM m q WHERE q.name = o.name || '_sql' OR q.name LIKE o.name || '\_sql\_%'
+    FROM m q, LATERAL (SELECT regexp_replace(o.name, '_ordered$', '') AS x) b  -- x_ordered: x's plain SQL
+    WHERE q.name = b.x || '_sql' OR q.name LIKE b.x || '\_sql\_%'
     ORDER BY q.ms LIMIT 1) p ON true
   WHERE o.name NOT LIKE '%\_sql' AND o.name NOT LIKE '%\_sql\_%'
     AND o.name NOT IN ('bgnbd_fit', 'paretonbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct', 'segments_full',
                        'incr_1pct', 'incr_segments_1pct', 'incr_nothing', 'freshness')
     AND o.name NOT LIKE 'facts\_%'
   ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2
-                       WHEN 'lifecycle_stage' THEN 3 WHEN 'rfm_summary' THEN 4 WHEN 'count_window' THEN 5
+                       WHEN 'lifecycle_stage' THEN 3 WHEN 'lifecycle_stage_ordered' THEN 3.5 WHEN 'rfm_summary' THEN 4
+                       WHEN 'rfm_summary_ordered' THEN 4.5 WHEN 'count_window' THEN 5
                        WHEN 'value_band' THEN 6 ELSE 7 END, o.name
 $$;
 
