@@ -84,7 +84,7 @@ RETURNS segments.facts_status
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   started timestamptz;
-  cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint;
+  cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint; sh record; fit record;
   r segments.facts_status;
 BEGIN
   IF as_of IS NULL OR NOT isfinite(as_of) THEN
@@ -105,8 +105,13 @@ BEGIN
   -- Sharded mode (sql/engine/shards/, docs/scale-out.md): every shard computes its customers' facts
   -- with the global statistics; an incremental one from the shard's own change log.
   IF EXISTS (SELECT 1 FROM segments.shards) THEN
-    SELECT * INTO n_total, n_ins, n_upd, n_del FROM segments_internal._refresh_sharded_facts(as_of, incremental);
-    RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, incremental);
+    SELECT * INTO sh FROM segments_internal._refresh_sharded_facts(as_of, incremental);
+    r := segments_internal._facts_done(as_of, started, sh.customers, sh.inserted, sh.updated, sh.deleted, incremental,
+                                       sh.changed);
+    IF NOT incremental THEN  -- the models of all shards, which every shard stored too
+      UPDATE segments.facts_status SET bgnbd = sh.bg, gammagamma = sh.gg RETURNING * INTO r;
+    END IF;
+    RETURN r;
   END IF;
   IF incremental THEN
     RETURN segments_internal._refresh_changed_facts(as_of, started);
@@ -132,24 +137,40 @@ BEGIN
   -- Fresh statistics after rewriting every row: the next incremental refresh then finds the passed
   -- horizons through the index instead of a scan (the planner's default guess is a third of the rows).
   ANALYZE segments_internal.customer_facts;
-  RETURN segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, false);
+  -- The refit: the models segments.customers scores everyone with until the next full refresh, over
+  -- the stored summaries (what compute_facts fits over), or those of all shards on a shard.
+  IF EXISTS (SELECT FROM segments_internal.facts_globals) THEN
+    SELECT g.bgnbd AS bg, g.gammagamma AS gg INTO fit FROM segments_internal.facts_globals g;
+  ELSE
+    SELECT @extschema@.bgnbd_fit(f.btyd_frequency, f.btyd_recency, (as_of::date - f.btyd_first_day)::float8 / 7) AS bg,
+           @extschema@.gammagamma_fit(f.btyd_frequency, f.btyd_monetary) FILTER (WHERE f.btyd_frequency = 0 OR f.btyd_monetary > 0)
+             AS gg
+      INTO fit
+    FROM segments_internal.customer_facts f WHERE f.btyd_frequency IS NOT NULL;
+  END IF;
+  PERFORM segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, false, 0);
+  UPDATE segments.facts_status SET bgnbd = fit.bg, gammagamma = fit.gg RETURNING * INTO r;
+  RETURN r;
 END $$;
 COMMENT ON FUNCTION segments.refresh_facts(timestamptz, boolean) IS
   'Recomputes segments.customers as of a time (default now()) as a diff, or (incremental, after a first full one) only the logged changed customers and those whose horizon_at has passed; returns counts and duration';
 
--- Records a facts refresh in segments.facts_status (a full one also as the last refit).
+-- Records a facts refresh in segments.facts_status (a full one also as the last refit: its caller
+-- then stores the models); changed: customers recomputed because their source rows changed.
 CREATE OR REPLACE FUNCTION segments_internal._facts_done(as_of timestamptz, started timestamptz, n_total bigint,
-  n_ins bigint, n_upd bigint, n_del bigint, incremental boolean)
+  n_ins bigint, n_upd bigint, n_del bigint, incremental boolean, changed bigint)
 RETURNS segments.facts_status
 LANGUAGE sql STRICT SET search_path = pg_catalog, pg_temp AS $$
   INSERT INTO segments.facts_status AS s (id, refreshed_at, started_at, duration, customers, inserted, updated, deleted,
-                                          full_refreshed_at, incremental)
+                                          full_refreshed_at, incremental, cutoff_day, changed_since_fit)
   VALUES (1, as_of, started, clock_timestamp() - started, n_total, n_ins, n_upd, n_del,
-          CASE WHEN NOT incremental THEN as_of END, incremental)
+          CASE WHEN NOT incremental THEN as_of END, incremental, as_of::date, CASE WHEN incremental THEN changed ELSE 0 END)
   ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at, started_at = excluded.started_at,
     duration = excluded.duration, customers = excluded.customers, inserted = excluded.inserted,
     updated = excluded.updated, deleted = excluded.deleted, incremental = excluded.incremental,
-    full_refreshed_at = CASE WHEN excluded.incremental THEN s.full_refreshed_at ELSE excluded.full_refreshed_at END
+    full_refreshed_at = CASE WHEN excluded.incremental THEN s.full_refreshed_at ELSE excluded.full_refreshed_at END,
+    cutoff_day = excluded.cutoff_day,
+    changed_since_fit = CASE WHEN excluded.incremental THEN s.changed_since_fit + changed ELSE 0 END
   RETURNING *
 $$;
 
@@ -169,18 +190,20 @@ BEGIN
   IF cardinality(r.ids) > 0 THEN
     PERFORM segments_internal._reband_facts(r.ids, r.old_sum / nullif(r.old_buyers, 0), r.new_sum / nullif(r.new_buyers, 0));
   END IF;
-  RETURN segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true);
+  RETURN segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true, r.changed);
 END $$;
 
 -- Step 1: the recomputed customers' facts; the (sum, count) of the buyers' AOVs before and after
--- (nothing is read when nothing changed and no horizon passed: every row is exact at as_of then).
+-- (nothing is read when nothing changed and no horizon passed: every row is exact at as_of then);
+-- changed: how many of them were logged (their source rows changed).
 CREATE OR REPLACE FUNCTION segments_internal._recompute_changed_facts(as_of timestamptz, OUT ids text[],
   OUT customers bigint, OUT inserted bigint, OUT updated bigint, OUT deleted bigint,
-  OUT old_sum numeric, OUT old_buyers bigint, OUT new_sum numeric, OUT new_buyers bigint)
+  OUT old_sum numeric, OUT old_buyers bigint, OUT new_sum numeric, OUT new_buyers bigint, OUT changed bigint)
 LANGUAGE plpgsql STRICT SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cols text; sets text;
 BEGIN
   customers := 0; inserted := 0; updated := 0; deleted := 0;
+  changed := (SELECT count(*) FROM segments.changed_customers);
   ids := ARRAY(SELECT c.customer_id FROM segments.changed_customers c
                UNION SELECT f.customer_id FROM segments_internal.customer_facts f WHERE f.horizon_at <= as_of);
   IF cardinality(ids) = 0 THEN
@@ -190,12 +213,10 @@ BEGIN
   -- The mean AOV every stored value band was computed against.
   SELECT sum(f.aov) FILTER (WHERE f.orders > 0), count(*) FILTER (WHERE f.orders > 0) INTO old_sum, old_buyers
   FROM segments_internal.customer_facts f;
-  -- The predictive columns come from models fitted over all customers: only a full refresh moves
-  -- them (a changed customer keeps its previous predictions; a new one has none yet).
+  -- (the predictive scores are not stored: segments.customers computes them when read from the
+  -- stored models and the BTYD summary written here)
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
-         string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum)
-           FILTER (WHERE attname <> ALL (ARRAY['customer_id', 'p_alive', 'expected_orders_90d', 'predicted_clv',
-                                                'expected_next_order_at']))
+         string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
     INTO cols, sets
   FROM pg_attribute WHERE attrelid = 'segments_internal.customer_facts'::regclass AND attnum > 0 AND NOT attisdropped;
   EXECUTE format($q$
@@ -236,6 +257,7 @@ END $$;
 CREATE OR REPLACE FUNCTION segments_internal._ensure_facts() RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE max_age interval := segments_internal._setting('pg_segments.facts_max_age')::interval;
+        share float8 := segments_internal._setting('pg_segments.facts_refit_share')::float8;
         last timestamptz;
 BEGIN
   IF max_age < interval '0' THEN
@@ -252,10 +274,12 @@ BEGIN
     RETURN false;
   END IF;
   -- Incremental once the mapped tables are tracked; a full refresh (which refits the predictive
-  -- models) at least every pg_segments.facts_refit_interval (default 1 day).
+  -- models) at least every pg_segments.facts_refit_interval (default 1 day), and once the customers
+  -- recomputed for changes since the fit exceed pg_segments.facts_refit_share of all (default 0.1).
   PERFORM segments.refresh_facts(now(), incremental => segments_internal._facts_tracked() AND EXISTS (
-    SELECT 1 FROM segments.facts_status
-    WHERE full_refreshed_at >= now() - segments_internal._setting('pg_segments.facts_refit_interval')::interval));
+    SELECT 1 FROM segments.facts_status s
+    WHERE s.full_refreshed_at >= now() - segments_internal._setting('pg_segments.facts_refit_interval')::interval
+      AND (share < 0 OR s.changed_since_fit <= share * s.customers)));
   RETURN true;
 END $$;
 

@@ -8,12 +8,16 @@
 -- evaluated (facts_stamp()) finds every later change with facts_changed_since(mark). Whoever writes
 -- the facts (a full or an incremental refresh_facts) gets this for free.
 
--- Columns of segments.customers that move with the clock alone (derived when read from the facts'
--- as-of time, not stored): a rule that reads one is refreshed in full.
+-- Columns of segments.customers that move with the clock alone or with a refit of the predictive
+-- models (derived when read from segments.facts_status, not stored, so no stamp records their
+-- change): a rule that reads one is refreshed in full.
 CREATE OR REPLACE FUNCTION segments_internal.clock_columns() RETURNS name[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ARRAY['refreshed_at', 'days_since_last_order']::name[] $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT ARRAY['refreshed_at', 'days_since_last_order', 'p_alive', 'expected_orders_90d', 'predicted_clv',
+               'expected_next_order_at']::name[]
+$$;
 COMMENT ON FUNCTION segments_internal.clock_columns() IS
-  'Columns of segments.customers that change with the as-of time alone; a rule reading one is refreshed in full';
+  'Columns of segments.customers that change with the as-of time or a refit of the models alone (derived when read); a rule reading one is refreshed in full';
 
 CREATE OR REPLACE FUNCTION segments_internal._stamp_facts() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -81,18 +81,19 @@ CREATE TABLE segments_internal.customer_facts (
   last_deal_at timestamptz,
   last_deal_update_at timestamptz,
   deal_updates_30d int,
-  -- predictive CLV (docs/predictive.md): BG/NBD + Gamma-Gamma fitted over all customers at each refresh
-  p_alive float8,
-  expected_orders_90d float8,
-  predicted_clv numeric,
-  expected_next_order_at timestamptz,
   -- incremental facts (docs/segments.md#incremental-facts)
   horizon_at timestamptz,
   -- windows the packs read as rules (docs/packs.md), kept exact by horizon_at like the others
   attempted_orders_14d int NOT NULL DEFAULT 0,
   checkouts_7d int NOT NULL DEFAULT 0,
   checkouts_14d int NOT NULL DEFAULT 0,
-  campaign_engagements_30d int NOT NULL DEFAULT 0
+  campaign_engagements_30d int NOT NULL DEFAULT 0,
+  -- the BTYD summary the predictive scores of segments.customers are computed from when read (with
+  -- the models stored in segments.facts_status; docs/segments.md#incremental-facts)
+  btyd_frequency int,
+  btyd_recency float8,
+  btyd_monetary float8,
+  btyd_first_day date
 );
 COMMENT ON TABLE segments_internal.customer_facts IS
   'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
@@ -133,16 +134,17 @@ COMMENT ON COLUMN segments_internal.customer_facts.trial_started_at IS 'Start of
 COMMENT ON COLUMN segments_internal.customer_facts.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
 COMMENT ON COLUMN segments_internal.customer_facts.deals_90d IS 'Deals created in the last 90 days';
 COMMENT ON COLUMN segments_internal.customer_facts.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
-COMMENT ON COLUMN segments_internal.customer_facts.p_alive IS
-  'Probability the customer is still active (BG/NBD fitted over all customers at the facts refresh)';
-COMMENT ON COLUMN segments_internal.customer_facts.expected_orders_90d IS 'Expected valid orders in the next 90 days (BG/NBD)';
-COMMENT ON COLUMN segments_internal.customer_facts.predicted_clv IS
-  'Predicted value of the next 12 months, discounted 1% a month (BG/NBD x Gamma-Gamma spend)';
-COMMENT ON COLUMN segments_internal.customer_facts.expected_next_order_at IS
-  'Last order + the median wait of a still-active customer (BG/NBD); in the past = overdue';
 COMMENT ON COLUMN segments_internal.customer_facts.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
 COMMENT ON COLUMN segments_internal.customer_facts.horizon_at IS
   'Earliest time after refreshed_at at which a stored window, life-cycle, abandoned-cart or not-yet-visible (future-dated) fact of this row changes with no new data (NULL: never); an incremental refresh recomputes the row once it has passed';
+COMMENT ON COLUMN segments_internal.customer_facts.btyd_frequency IS
+  'BTYD summary (rfm_summary in weeks, as of refreshed_at): repeat purchase days, i.e. distinct days with a valid order after the first; NULL without any';
+COMMENT ON COLUMN segments_internal.customer_facts.btyd_recency IS
+  'BTYD summary: weeks from the first to the last purchase day (0 with one purchase day)';
+COMMENT ON COLUMN segments_internal.customer_facts.btyd_monetary IS
+  'BTYD summary: mean spend of the repeat purchase days (the first day excluded; 0 with one purchase day)';
+COMMENT ON COLUMN segments_internal.customer_facts.btyd_first_day IS
+  'BTYD summary: first purchase day (local day in the time zone of the facts refresh); T = (segments.facts_status.cutoff_day - btyd_first_day) / 7 weeks';
 -- Read only through the view segments.customers (column grants there: access/grants.sql).
 REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC;
 -- An incremental refresh finds the rows whose horizon has passed without a scan.
@@ -158,12 +160,25 @@ CREATE TABLE segments.facts_status (
   updated bigint NOT NULL,
   deleted bigint NOT NULL,
   full_refreshed_at timestamptz,
-  incremental boolean NOT NULL DEFAULT false
+  incremental boolean NOT NULL DEFAULT false,
+  -- the predictive models segments.customers scores with when read (docs/segments.md#incremental-facts)
+  bgnbd @extschema@.bgnbd_model,
+  gammagamma @extschema@.gammagamma_model,
+  cutoff_day date,
+  changed_since_fit bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
 COMMENT ON COLUMN segments.facts_status.full_refreshed_at IS
   'As-of time of the last full facts refresh (it refits the predictive models); incremental refreshes keep it';
 COMMENT ON COLUMN segments.facts_status.incremental IS 'Whether the last facts refresh was incremental';
+COMMENT ON COLUMN segments.facts_status.bgnbd IS
+  'BG/NBD model fitted by the last full facts refresh over every buyer; segments.customers scores p_alive, expected_orders_90d and expected_next_order_at with it when read';
+COMMENT ON COLUMN segments.facts_status.gammagamma IS
+  'Gamma-Gamma spend model fitted by the last full facts refresh; segments.customers.predicted_clv uses it with bgnbd';
+COMMENT ON COLUMN segments.facts_status.cutoff_day IS
+  'Local day of refreshed_at in the time zone of the refresh: the cut-off day of the BTYD summaries (T of a customer = cutoff_day - btyd_first_day, in weeks)';
+COMMENT ON COLUMN segments.facts_status.changed_since_fit IS
+  'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits past pg_segments.facts_refit_share of the customers';
 GRANT SELECT ON segments.facts_status TO segments_reader, segments_editor;
 
 -- Customers whose source rows changed since the last refresh (logged by segments.track_changes).

@@ -28,6 +28,7 @@ double typical_latency_days = lifecycle_defaults.typical_latency_days;
 int facts_max_age_s = 600;
 int run_retention_s = 30 * 86400;
 int facts_refit_interval_s = 86400;
+double facts_refit_share = 0.1;
 int refresh_timeout_ms = 10 * 60 * 1000;
 
 bool check_databases(char** newval, void** extra, GucSource source) {
@@ -72,6 +73,11 @@ void define() {
                             "refits the predictive models) runs at least this often.",
                             nullptr, &facts_refit_interval_s, facts_refit_interval_s, 0, INT_MAX, PGC_USERSET,
                             GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomRealVariable("pg_segments.facts_refit_share",
+                             "With tracked sources, the automatic facts refresh is full (a refit) once the customers "
+                             "recomputed for changed source rows since the last fit exceed this share of all customers.",
+                             "-1: only pg_segments.facts_refit_interval triggers a refit.", &facts_refit_share,
+                             facts_refit_share, -1, 1e6, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pg_segments.run_retention", "segments.prune_runs() deletes finished runs older than this.",
                             nullptr, &run_retention_s, run_retention_s, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr,
                             nullptr, nullptr);

@@ -4,8 +4,9 @@
 -- generated here, at install and upgrade, by column NAME: every column of segments.customers is
 -- either in the derived list or an output column of exactly one source query (else this fails), so
 -- column order, and columns added by an upgrade at the end of the table, never shift a value. It
--- returns the rows of the view segments.customers, clock columns included (at as_of); defaults come
--- from the stored table's columns.
+-- returns the rows of the view segments.customers, clock columns included (at as_of), scored with
+-- models fitted over everyone here (or those of facts_globals): a full refresh at as_of stores these
+-- rows and their fit, and the view then gives the same scores; defaults come from the stored table's columns.
 DO $gen$
 DECLARE
   -- alias, per-customer query; a customer is any id found in any of them
@@ -29,6 +30,9 @@ DECLARE
     -- Gamma-Gamma has a mean spend only when q > 1; a tiny or odd shop may not identify it.
     'predicted_clv', 'CASE WHEN (md.bg).converged AND (md.gg).converged AND (md.gg).q > 1 AND ((o.rfm).frequency = 0 OR (o.rfm).monetary > 0) THEN round(@extschema@.predicted_clv(md.bg, md.gg, (o.rfm).frequency, (o.rfm).recency, (o.rfm).t, (o.rfm).monetary)::numeric, 2) END',
     'expected_next_order_at', 'CASE WHEN (md.bg).converged THEN @extschema@.expected_next_order_at(md.bg, (o.rfm).frequency, (o.rfm).recency, o.last_order_at) END',
+    -- the stored BTYD summary the view scores from (its first purchase day: T is in weeks of whole days)
+    'btyd_frequency', '(o.rfm).frequency', 'btyd_recency', '(o.rfm).recency', 'btyd_monetary', '(o.rfm).monetary',
+    'btyd_first_day', 'as_of::date - round((o.rfm).t * 7)::int',
     'horizon_at', 'least(o.order_horizon, ev.event_horizon, cart.cart_horizon, sub.sub_horizon, dl.deal_horizon)');
   col record; expr text; found text[]; sel text[] := '{}'; ctes text[] := '{}'; ids text[] := '{}';
   joins text[] := '{}'; i int;

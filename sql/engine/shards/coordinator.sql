@@ -188,7 +188,8 @@ COMMENT ON FUNCTION segments.shard_table(regclass, text) IS
 -- Rows moved to the coordinator: two per shard, whatever the number of orders or changes.
 -- Returns the summed counts (refresh_facts records them in segments.facts_status).
 CREATE OR REPLACE FUNCTION segments_internal._refresh_sharded_facts(as_of timestamptz, incremental boolean,
-  OUT customers bigint, OUT inserted bigint, OUT updated bigint, OUT deleted bigint)
+  OUT customers bigint, OUT inserted bigint, OUT updated bigint, OUT deleted bigint, OUT changed bigint,
+  OUT bg @extschema@.bgnbd_model, OUT gg @extschema@.gammagamma_model)
 LANGUAGE plpgsql
 -- Values go to the shards as literals: floats in full precision, dates in an unambiguous style.
 SET search_path = pg_catalog, pg_temp SET extra_float_digits = 3 SET DateStyle = 'ISO, YMD' AS $$
@@ -199,14 +200,14 @@ DECLARE
   st record; fr record; total_sum numeric := 0; total_buyers bigint := 0;
   old_sum numeric := 0; old_buyers bigint := 0; recomputed bigint := 0;
   bg_states bytea[] := '{}'; gg_states bytea[] := '{}';
-  mean numeric; old_mean numeric; bg @extschema@.bgnbd_model; gg @extschema@.gammagamma_model;
+  mean numeric; old_mean numeric;
   e_state text; e_msg text; e_hint text; e_detail text;
 BEGIN
-  customers := 0; inserted := 0; updated := 0; deleted := 0;
+  customers := 0; inserted := 0; updated := 0; deleted := 0; changed := 0;
   IF incremental THEN
     step1 := format('SELECT * FROM segments_internal._shard_recompute_changed(%L, %L)', as_of, settings);  -- check-order: remote
     step1_cols := 'own_settings jsonb, recomputed bigint, customers bigint, inserted bigint, updated bigint, deleted bigint, '
-                  'old_sum numeric, old_buyers bigint, aov_sum numeric, buyers bigint';
+                  'old_sum numeric, old_buyers bigint, aov_sum numeric, buyers bigint, changed bigint';
   ELSE
     step1 := format('SELECT * FROM segments_internal._shard_states(%L, %L)', as_of, settings);  -- check-order: remote
     step1_cols := 'own_settings jsonb, aov_sum numeric, buyers bigint, bgnbd bytea, gammagamma bytea, '
@@ -240,7 +241,7 @@ BEGIN
         old_sum := old_sum + coalesce(st.old_sum, 0);
         old_buyers := old_buyers + st.old_buyers; recomputed := recomputed + st.recomputed;
         customers := customers + st.customers; inserted := inserted + st.inserted;
-        updated := updated + st.updated; deleted := deleted + st.deleted;
+        updated := updated + st.updated; deleted := deleted + st.deleted; changed := changed + st.changed;
       ELSE
         bg_states := bg_states || st.bgnbd;
         gg_states := gg_states || st.gammagamma;

@@ -66,7 +66,7 @@ END $$;
 -- in the same transaction.
 CREATE OR REPLACE FUNCTION segments_internal._shard_recompute_changed(as_of timestamptz, settings jsonb)
 RETURNS TABLE (own_settings jsonb, recomputed bigint, customers bigint, inserted bigint, updated bigint,
-               deleted bigint, old_sum numeric, old_buyers bigint, aov_sum numeric, buyers bigint)
+               deleted bigint, old_sum numeric, old_buyers bigint, aov_sum numeric, buyers bigint, changed bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE started timestamptz; r record;
 BEGIN
@@ -83,9 +83,9 @@ BEGIN
     DELETE FROM segments_internal.facts_globals;
     INSERT INTO segments_internal.facts_globals (recomputed) VALUES (r.ids);
   END IF;
-  PERFORM segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true);
+  PERFORM segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true, r.changed);
   customers := r.customers; inserted := r.inserted; updated := r.updated; deleted := r.deleted;
-  old_sum := r.old_sum; old_buyers := r.old_buyers; aov_sum := r.new_sum; buyers := r.new_buyers;
+  old_sum := r.old_sum; old_buyers := r.old_buyers; aov_sum := r.new_sum; buyers := r.new_buyers; changed := r.changed;
   -- Nothing recomputed here (nothing read): the sums are the stored ones, before and after.
   IF recomputed = 0 THEN
     SELECT sum(f.aov) FILTER (WHERE f.orders > 0), count(*) FILTER (WHERE f.orders > 0) INTO aov_sum, buyers

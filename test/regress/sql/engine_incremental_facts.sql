@@ -2,8 +2,10 @@
 -- contact, subscription and deal changes plus clock advances (minutes to weeks), each followed by
 -- an incremental refresh at the new time, compared EXCEPT both ways with a full computation at that
 -- time on every column of segments.customers (the clock columns refreshed_at and
--- days_since_last_order are derived when read) but the predictive scores (refitted only by a full
--- refresh). Without horizon_at the windows, life cycles and abandoned carts of untouched customers
+-- days_since_last_order are derived when read), the predictive scores within 1e-9 of a full
+-- computation with the same (stored) models: they too are derived when read, from the models of
+-- the last full refresh and each row's stored BTYD summary, so they move with the clock for every
+-- row. Without horizon_at the windows, life cycles and abandoned carts of untouched customers
 -- would go stale (counted below: such recomputes happen).
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS pg_segments CASCADE;
@@ -66,6 +68,20 @@ SELECT inc.churn(1500);
 SELECT customers > 100 AS many FROM segments.refresh_facts('2024-06-01');
 SELECT segments.track_changes() AS tracked;
 SELECT customers > 100 AS many, incremental FROM segments.refresh_facts('2024-06-01');  -- the first after tracking is full
+-- The refit stored the models compute_facts fits (over the same summaries, here from the stored ones).
+SELECT (s.bgnbd).customers = (f.bg).customers AS same_buyers,
+       abs((s.bgnbd).r / (f.bg).r - 1) < 1e-9 AND abs((s.bgnbd).alpha / (f.bg).alpha - 1) < 1e-9
+         AND abs((s.bgnbd).a / (f.bg).a - 1) < 1e-9 AND abs((s.bgnbd).b / (f.bg).b - 1) < 1e-9 AS same_bgnbd,
+       abs((s.gammagamma).p / (f.gg).p - 1) < 1e-9 AND abs((s.gammagamma).q / (f.gg).q - 1) < 1e-9 AS same_gammagamma
+FROM segments.facts_status s,
+     (SELECT bgnbd_fit((o.rfm).frequency, (o.rfm).recency, (o.rfm).t) AS bg,
+             gammagamma_fit((o.rfm).frequency, (o.rfm).monetary) FILTER (WHERE (o.rfm).frequency = 0 OR (o.rfm).monetary > 0) AS gg
+      FROM segments_internal.order_facts('2024-06-01') o WHERE o.rfm IS NOT NULL) f;
+-- 120 random customers do not identify a BG/NBD model (the fit reports so and the scores stay
+-- NULL); the comparisons below score with a fixed converged one (CDNOW's), stored as a refit would.
+UPDATE segments.facts_status SET
+  bgnbd = ROW(0.243, 4.414, 0.793, 2.426, NULL, 120, true, NULL, 'test', 'weeks', NULL, NULL, NULL)::bgnbd_model,
+  gammagamma = ROW(6.25, 3.74, 15.44, NULL, 120, true, NULL, 'test', NULL, NULL, NULL)::gammagamma_model;
 
 -- The comparison: every column but the predictive scores.
 CREATE FUNCTION inc.differences(at timestamptz) RETURNS bigint LANGUAGE sql AS $$
@@ -76,7 +92,23 @@ CREATE FUNCTION inc.differences(at timestamptz) RETURNS bigint LANGUAGE sql AS $
   SELECT (SELECT count(*) FROM (SELECT j FROM inc EXCEPT SELECT j FROM full_) a)
        + (SELECT count(*) FROM (SELECT j FROM full_ EXCEPT SELECT j FROM inc) b)
 $$;
-CREATE TABLE inc.steps(step int, at timestamptz, logged int, horizon_passed int, recomputed bigint, differences bigint);
+-- The predictive scores against compute_facts(at) scoring with the stored models (facts_globals,
+-- as a shard's full refresh does): rows beyond 1e-9 (predicted_clv is rounded to cents).
+CREATE FUNCTION inc.score_differences(at timestamptz) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+  INSERT INTO segments_internal.facts_globals (bgnbd, gammagamma) SELECT s.bgnbd, s.gammagamma FROM segments.facts_status s;
+  SELECT count(*) INTO n FROM segments.customers c FULL JOIN segments.compute_facts(at) f USING (customer_id)
+  WHERE NOT (coalesce(abs(c.p_alive - f.p_alive) <= 1e-9, (c.p_alive, f.p_alive) IS NULL)
+         AND coalesce(abs(c.expected_orders_90d - f.expected_orders_90d) <= 1e-9, (c.expected_orders_90d, f.expected_orders_90d) IS NULL)
+         AND coalesce(abs(c.predicted_clv - f.predicted_clv) <= 1e-9, (c.predicted_clv, f.predicted_clv) IS NULL)
+         AND coalesce(abs(extract(epoch FROM c.expected_next_order_at - f.expected_next_order_at)) <= 1e-6,
+                      (c.expected_next_order_at, f.expected_next_order_at) IS NULL));
+  DELETE FROM segments_internal.facts_globals;
+  RETURN n;
+END $$;
+CREATE TABLE inc.steps(step int, at timestamptz, logged int, horizon_passed int, recomputed bigint, differences bigint,
+                       score_differences bigint, scored bigint, moved_untouched bigint);
 DO $$
 DECLARE s int; r segments.facts_status; logged int; passed int; now_ timestamptz;
 BEGIN
@@ -88,21 +120,52 @@ BEGIN
     SELECT count(*) INTO logged FROM segments.changed_customers;
     SELECT count(*) INTO passed FROM segments.customers c WHERE c.horizon_at <= now_
       AND c.customer_id NOT IN (SELECT customer_id FROM segments.changed_customers);
+    CREATE TEMP TABLE before_step ON COMMIT DROP AS
+      SELECT c.customer_id, c.p_alive, c.btyd_frequency, c.btyd_recency, c.btyd_first_day FROM segments.customers c;
     r := segments.refresh_facts(now_, incremental => true);
-    INSERT INTO inc.steps VALUES (s, now_, logged, passed, r.inserted + r.updated + r.deleted, inc.differences(now_));
+    INSERT INTO inc.steps VALUES (s, now_, logged, passed, r.inserted + r.updated + r.deleted, inc.differences(now_),
+      inc.score_differences(now_), (SELECT count(p_alive) FROM segments.customers),
+      -- customers whose BTYD summary stayed but whose p_alive moved with the clock (their T grew)
+      (SELECT count(*) FROM before_step b JOIN segments.customers c USING (customer_id)
+       WHERE (c.btyd_frequency, c.btyd_recency, c.btyd_first_day) = (b.btyd_frequency, b.btyd_recency, b.btyd_first_day)
+         AND c.p_alive <> b.p_alive));
+    DROP TABLE before_step;
   END LOOP;
 END $$;
-SELECT count(*) AS steps, sum(differences) AS differences, sum(logged) > 0 AS some_logged,
+SELECT count(*) AS steps, sum(differences) AS differences, sum(score_differences) AS score_differences,
+       bool_and(scored > 50) AS scored, sum(moved_untouched) > 0 AS scores_move_with_the_clock, sum(logged) > 0 AS some_logged,
        sum(horizon_passed) > 0 AS some_horizons_passed, bool_and(recomputed <= logged + horizon_passed) AS only_those,
        max(at) - min(at) > interval '30 days' AS clock_moved
 FROM inc.steps;
 SELECT refreshed_at = (SELECT max(at) FROM inc.steps) AS as_of_last_step, incremental, full_refreshed_at FROM segments.facts_status;
--- A full refresh at the same time changes nothing but the refit scores.
+SELECT changed_since_fit > 0 AS changes_counted FROM segments.facts_status;
+-- A full refresh at the same time changes nothing but the refit scores (and the counter).
 CREATE TEMP TABLE before AS SELECT * FROM segments.customers;
-SELECT incremental FROM segments.refresh_facts((SELECT max(at) FROM inc.steps));
+SELECT incremental, changed_since_fit, (bgnbd).converged FROM segments.refresh_facts((SELECT max(at) FROM inc.steps));
 SELECT count(*) AS changed_by_full FROM (
   SELECT to_jsonb(c) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM segments.customers c
   EXCEPT SELECT to_jsonb(b) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM before b) d;
+
+-- The automatic refresh (segment refreshes, the worker): incremental while the last fit is recent
+-- and few customers changed since; a refit once they pass pg_segments.facts_refit_share of all.
+SELECT incremental FROM segments.refresh_facts(now());
+SET pg_segments.facts_max_age = 0;
+SET pg_segments.facts_refit_share = 0.5;
+INSERT INTO inc.orders(customer, at, amount, status) VALUES ('k1', now() - interval '1 hour', 10, 'paid');
+SELECT segments_internal._ensure_facts() AS refreshed;
+SELECT incremental, changed_since_fit FROM segments.facts_status;
+SET pg_segments.facts_refit_share = 0;  -- 1 changed customer > 0 % of them: refit
+INSERT INTO inc.orders(customer, at, amount, status) VALUES ('k2', now() - interval '1 hour', 10, 'paid');
+SELECT segments_internal._ensure_facts() AS refreshed;
+SELECT incremental, changed_since_fit, full_refreshed_at = refreshed_at AS refitted FROM segments.facts_status;
+SET pg_segments.facts_refit_share = -1;  -- off: only the interval refits
+INSERT INTO inc.orders(customer, at, amount, status) VALUES ('k3', now() - interval '1 hour', 10, 'paid');
+SELECT segments_internal._ensure_facts() AS refreshed;
+INSERT INTO inc.orders(customer, at, amount, status) VALUES ('k4', now() - interval '1 hour', 10, 'paid');
+SELECT segments_internal._ensure_facts() AS refreshed;
+SELECT incremental, changed_since_fit FROM segments.facts_status;
+RESET pg_segments.facts_refit_share;
+SET pg_segments.facts_max_age = -1;
 
 SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
