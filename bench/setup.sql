@@ -249,6 +249,14 @@ LANGUAGE sql AS $$
            round((100 * m.ms / v.full_)::numeric, 2) || ' % of a full one', NULL FROM m, v WHERE m.name = 'facts_refresh_incr_1pct'
     UNION ALL
     SELECT 5, 'refresh_facts(incremental), nothing changed', m.ms,
-           round((100 * m.ms / v.full_)::numeric, 2) || ' % of a full one', NULL FROM m, v WHERE m.name = 'facts_refresh_incr_nothing') x
+           round((100 * m.ms / v.full_)::numeric, 2) || ' % of a full one', NULL FROM m, v WHERE m.name = 'facts_refresh_incr_nothing'
+    UNION ALL
+    SELECT 6, 'SELECT sum(orders), sum(revenue) FROM segments.customers (no score selected)', m.ms,
+           round((m.ms / t.ms)::numeric, 2) || ' x the stored table', '1 x' FROM m, m t
+    WHERE m.name = 'facts_read_view' AND t.name = 'facts_read_table'
+    UNION ALL
+    SELECT 7, 'the four predictive scores, computed when read', m.ms,
+           round((m.ms / t.ms)::numeric, 2) || ' x the stored table', NULL FROM m, m t
+    WHERE m.name = 'facts_read_scores' AND t.name = 'facts_read_table') x
   ORDER BY x.o
 $$;

@@ -124,7 +124,7 @@ BEGIN
   -- change committed after this is logged again).
   DELETE FROM segments.changed_customers;
   EXECUTE format($q$
-    WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1)),
+    WITH new AS MATERIALIZED (SELECT %1$s FROM segments.compute_facts($1)),
     del AS (DELETE FROM segments_internal.customer_facts c
             USING (SELECT customer_id FROM segments_internal.customer_facts EXCEPT SELECT customer_id FROM new) gone
             WHERE c.customer_id = gone.customer_id RETURNING 1),
@@ -220,7 +220,7 @@ BEGIN
     INTO cols, sets
   FROM pg_attribute WHERE attrelid = 'segments_internal.customer_facts'::regclass AND attnum > 0 AND NOT attisdropped;
   EXECUTE format($q$
-    WITH new AS MATERIALIZED (SELECT * FROM segments.compute_facts($1, $2)),
+    WITH new AS MATERIALIZED (SELECT %1$s FROM segments.compute_facts($1, $2)),
     del AS (DELETE FROM segments_internal.customer_facts c
             WHERE c.customer_id = ANY ($2) AND NOT EXISTS (SELECT 1 FROM new n WHERE n.customer_id = c.customer_id)
             RETURNING 1),
@@ -275,11 +275,12 @@ BEGIN
   END IF;
   -- Incremental once the mapped tables are tracked; a full refresh (which refits the predictive
   -- models) at least every pg_segments.facts_refit_interval (default 1 day), and once the customers
-  -- recomputed for changes since the fit exceed pg_segments.facts_refit_share of all (default 0.1).
+  -- recomputed for changes since the fit exceed pg_segments.facts_refit_share (default 0.1) of the
+  -- buyers the BG/NBD model was fitted over (none fitted yet: the interval alone).
   PERFORM segments.refresh_facts(now(), incremental => segments_internal._facts_tracked() AND EXISTS (
     SELECT 1 FROM segments.facts_status s
     WHERE s.full_refreshed_at >= now() - segments_internal._setting('pg_segments.facts_refit_interval')::interval
-      AND (share < 0 OR s.changed_since_fit <= share * s.customers)));
+      AND (share < 0 OR s.changed_since_fit <= share * coalesce((s.bgnbd).customers, 'Infinity'::float8))));
   RETURN true;
 END $$;
 

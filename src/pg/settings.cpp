@@ -75,7 +75,8 @@ void define() {
                             GUC_UNIT_S, nullptr, nullptr, nullptr);
     DefineCustomRealVariable("pg_segments.facts_refit_share",
                              "With tracked sources, the automatic facts refresh is full (a refit) once the customers "
-                             "recomputed for changed source rows since the last fit exceed this share of all customers.",
+                             "recomputed for changed source rows since the last fit exceed this share of the buyers it was "
+                             "fitted over.",
                              "-1: only pg_segments.facts_refit_interval triggers a refit.", &facts_refit_share,
                              facts_refit_share, -1, 1e6, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("pg_segments.run_retention", "segments.prune_runs() deletes finished runs older than this.",

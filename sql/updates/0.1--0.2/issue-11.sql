@@ -151,4 +151,4 @@ COMMENT ON COLUMN segments.facts_status.gammagamma IS
 COMMENT ON COLUMN segments.facts_status.cutoff_day IS
   'Local day of refreshed_at in the time zone of the refresh: the cut-off day of the BTYD summaries (T of a customer = cutoff_day - btyd_first_day, in weeks)';
 COMMENT ON COLUMN segments.facts_status.changed_since_fit IS
-  'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits past pg_segments.facts_refit_share of the customers';
+  'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits once it exceeds pg_segments.facts_refit_share of the buyers the models were fitted over';

@@ -147,7 +147,8 @@ SELECT count(*) AS changed_by_full FROM (
   EXCEPT SELECT to_jsonb(b) - '{p_alive,expected_orders_90d,predicted_clv,expected_next_order_at}'::text[] FROM before b) d;
 
 -- The automatic refresh (segment refreshes, the worker): incremental while the last fit is recent
--- and few customers changed since; a refit once they pass pg_segments.facts_refit_share of all.
+-- and few customers changed since; a refit once they pass pg_segments.facts_refit_share of the
+-- buyers the models were fitted over.
 SELECT incremental FROM segments.refresh_facts(now());
 SET pg_segments.facts_max_age = 0;
 SET pg_segments.facts_refit_share = 0.5;
@@ -166,6 +167,27 @@ SELECT segments_internal._ensure_facts() AS refreshed;
 SELECT incremental, changed_since_fit FROM segments.facts_status;
 RESET pg_segments.facts_refit_share;
 SET pg_segments.facts_max_age = -1;
+
+-- Purchase days are local days of the refreshing session: an incremental refresh in a time zone
+-- 26 hours away from the last one's leaves two rows a day off against the new cut-off day (T below
+-- recency, or negative); they get no score rather than an error for every reader.
+SET timezone = 'Pacific/Kiritimati';
+CREATE TABLE inc.tz(customer text, id serial, at timestamptz, amount numeric);
+INSERT INTO inc.tz(customer, at, amount) VALUES ('a', '2024-06-01 10:30+00', 10), ('a', '2024-05-01 10:30+00', 10), ('b', '2024-06-01 10:30+00', 5);
+SELECT segments.map_source('orders', 'inc.tz', '{"customer_id": "customer", "order_id": "id", "ordered_at": "at", "amount": "amount"}');
+SELECT segments.track_changes() > 0 AS tracked;
+SELECT customers FROM segments.refresh_facts('2024-06-01 11:00+00');
+UPDATE segments.facts_status SET
+  bgnbd = ROW(0.243, 4.414, 0.793, 2.426, NULL, 120, true, NULL, 'test', 'weeks', NULL, NULL, NULL)::bgnbd_model,
+  gammagamma = ROW(6.25, 3.74, 15.44, NULL, 120, true, NULL, 'test', NULL, NULL, NULL)::gammagamma_model;
+SELECT customer_id, btyd_first_day, round(p_alive::numeric, 4) AS p_alive, predicted_clv FROM segments.customers
+WHERE customer_id IN ('a', 'b', 'c') ORDER BY 1;
+SET timezone = 'Etc/GMT+12';
+INSERT INTO inc.tz(customer, at, amount) VALUES ('c', '2024-06-01 10:40+00', 7);
+SELECT customers, incremental, cutoff_day FROM segments.refresh_facts('2024-06-01 11:05+00', incremental => true);
+SELECT customer_id, btyd_first_day, round(p_alive::numeric, 4) AS p_alive, predicted_clv FROM segments.customers
+WHERE customer_id IN ('a', 'b', 'c') ORDER BY 1;
+SET timezone = 'UTC';
 
 SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
