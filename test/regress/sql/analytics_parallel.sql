@@ -92,6 +92,14 @@ FROM (SELECT customer, lifecycle_stage(ordered_at, '2024-01-01') a, lifecycle_st
              lifecycle_stage(ordered_at, '2024-01-01' ORDER BY ordered_at DESC) c,
              lifecycle_stage(ordered_at, '2024-01-01' ORDER BY amount) d
       FROM ord_orders GROUP BY 1) x;
+-- Grouping sets (each set's groups sorted on their own), DISTINCT and FILTER.
+SELECT count(*) AS groups, count(*) FILTER (WHERE (a, c, e) IS DISTINCT FROM (b, d, f)) AS differing
+FROM (SELECT customer % 3, customer,
+             lifecycle_stage(ordered_at, '2024-03-01') a, lifecycle_stage(ordered_at, '2024-03-01' ORDER BY ordered_at) b,
+             rfm_summary(ordered_at, amount, '2024-03-01') c, rfm_summary(ordered_at, amount, '2024-03-01' ORDER BY ordered_at) d,
+             lifecycle_stage(DISTINCT ordered_at, '2024-03-01') FILTER (WHERE amount > 50) e,
+             lifecycle_stage(DISTINCT ordered_at, '2024-03-01' ORDER BY ordered_at) FILTER (WHERE amount > 50) f
+      FROM ord_orders GROUP BY ROLLUP (customer % 3, customer)) x;
 SELECT lifecycle_stage(ordered_at, '2024-03-01') = lifecycle_stage(ordered_at, '2024-03-01' ORDER BY ordered_at) AS same_stage,
        rfm_summary(ordered_at, amount, '2024-03-01') = rfm_summary(ordered_at, amount, '2024-03-01' ORDER BY ordered_at) AS same_rfm
 FROM ord_orders;
