@@ -115,8 +115,8 @@ int compute_stage(const LifecycleState& st, bool ordered, const pgs::core::Lifec
 }
 
 // When the stage next changes with no new order, in microseconds since the epoch, or nullopt (no
-// orders, or lost). Independent of as_of but for which stage it starts from (days are counted from
-// the first order), so facts computed at two as-of times before it agree on it; rounded down, and
+// orders, or lost). Independent of as_of but for which stage it starts from (the cadence comes from
+// the exact gap moments), so facts computed at two as-of times before it agree on it; rounded down, and
 // never at or before as_of (a limit within rounding of as_of is re-judged a microsecond later).
 // Calls no PostgreSQL.
 std::optional<int64> compute_next_change(const LifecycleState& st, bool ordered,
