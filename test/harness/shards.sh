@@ -173,6 +173,16 @@ plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT c.customer_id FROM segments.cus
 [ "$(grep 'Remote SQL: SELECT customer_id FROM segments_internal.customer_facts WHERE' <<<"$plan" | grep 'orders >= 3' | grep -c "lifecycle = 'active'")" = 2 ] \
   || fail "rule WHERE not shipped: $plan"
 ok "plan: a rule segment's WHERE is in each shard's Remote SQL"
+# A rule on a predictive score (derived when read from the coordinator's stored models, passed to
+# the shards as parameters) is shipped too, and gives the single node's members.
+plan=$(c -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT c.customer_id FROM segments.customers c WHERE p_alive < 0.9 AND predicted_clv > 20")
+[ "$(grep 'Remote SQL: SELECT customer_id FROM segments_internal.customer_facts WHERE' <<<"$plan" | grep 'public.p_alive(' | grep -c 'public.predicted_clv(')" = 2 ] \
+  || fail "rule on the scores not shipped: $plan"
+q="SELECT customer_id FROM %s WHERE p_alive < 0.9 AND predicted_clv > 20 ORDER BY 1"
+# shellcheck disable=SC2059
+[ "$(c -c "$(printf "$q" segments.customers)" | md5sum)" = "$(c -c "$(printf "$q" public.ref_customers)" | md5sum)" ] \
+  && [ -n "$(c -c "$(printf "$q" public.ref_customers)")" ] || fail "rule on the scores: members differ from one node's"
+ok "plan: a rule on p_alive and predicted_clv is in each shard's Remote SQL (scored there with the coordinator's models), same members as one node"
 agg="SELECT customer_id, public.clv(total), public.order_latency(created_at),
        public.lifecycle_stage(created_at, '$AS_OF'::timestamptz),
        public.rfm_summary(created_at, total, '$AS_OF'::timestamptz, UNIT) FROM shop.orders GROUP BY customer_id"

@@ -11,6 +11,10 @@ DECLARE
   asof constant text := '(SELECT s.refreshed_at FROM segments.facts_status s)';
   bg constant text := '(SELECT s.bgnbd FROM segments.facts_status s)';
   gg constant text := '(SELECT s.gammagamma FROM segments.facts_status s)';
+  -- whether the models are usable, as plain booleans: a rule on a score can then be shipped to
+  -- shards (postgres_fdw ships parameters and CASE, not a field of a composite)
+  bg_ok constant text := '(SELECT (s.bgnbd).converged FROM segments.facts_status s)';
+  gg_ok constant text := '(SELECT (s.gammagamma).converged AND (s.gammagamma).q > 1 FROM segments.facts_status s)';
   -- T of the BTYD summary: weeks from the first purchase day to the facts' cut-off day (what
   -- rfm_summary(..., as_of, 'weeks') computes, so a stored row scores as a fresh one would).
   age constant text := '((SELECT s.cutoff_day FROM segments.facts_status s) - c.btyd_first_day)::float8 / 7';
@@ -25,17 +29,18 @@ DECLARE
      'As-of time of the last facts refresh (segments.facts_status.refreshed_at): every row is exact at it'],
     -- The predictive scores (docs/segments.md#incremental-facts): the stored models of
     -- segments.facts_status applied to the row's stored BTYD summary at the facts' cut-off day.
-    ['p_alive', format('CASE WHEN (%1$s).converged AND %3$s THEN @extschema@.p_alive(%1$s, c.btyd_frequency, c.btyd_recency, %2$s) END', bg, age, valid),
+    ['p_alive', format('CASE WHEN %4$s AND %3$s THEN @extschema@.p_alive(%1$s, c.btyd_frequency, c.btyd_recency, %2$s) END', bg, age, valid, bg_ok),
      'deal_updates_30d',
      'Probability the customer is still active (BG/NBD model of segments.facts_status applied when read to the stored summary btyd_*)'],
-    ['expected_orders_90d', format('CASE WHEN (%1$s).converged AND %3$s THEN @extschema@.expected_purchases(%1$s, c.btyd_frequency, c.btyd_recency, %2$s, 90 / 7.0) END', bg, age, valid),
+    ['expected_orders_90d', format('CASE WHEN %4$s AND %3$s THEN @extschema@.expected_purchases(%1$s, c.btyd_frequency, c.btyd_recency, %2$s, 90 / 7.0) END', bg, age, valid, bg_ok),
      'p_alive', 'Expected valid orders in the next 90 days (BG/NBD; derived when read like p_alive)'],
     -- Gamma-Gamma has a mean spend only when q > 1; a tiny or odd shop may not identify it.
-    ['predicted_clv', format('CASE WHEN (%1$s).converged AND (%2$s).converged AND (%2$s).q > 1 AND (c.btyd_frequency = 0 OR c.btyd_monetary > 0) AND %4$s '
-                             'THEN round(@extschema@.predicted_clv(%1$s, %2$s, c.btyd_frequency, c.btyd_recency, %3$s, c.btyd_monetary)::numeric, 2) END', bg, gg, age, valid),
+    ['predicted_clv', format('CASE WHEN %5$s AND %6$s AND (c.btyd_frequency = 0 OR c.btyd_monetary > 0) AND %4$s '
+                             'THEN round(@extschema@.predicted_clv(%1$s, %2$s, c.btyd_frequency, c.btyd_recency, %3$s, c.btyd_monetary)::numeric, 2) END',
+                  bg, gg, age, valid, bg_ok, gg_ok),
      'expected_orders_90d',
      'Predicted value of the next 12 months, discounted 1% a month (BG/NBD x Gamma-Gamma spend; derived when read like p_alive)'],
-    ['expected_next_order_at', format('CASE WHEN (%1$s).converged THEN @extschema@.expected_next_order_at(%1$s, c.btyd_frequency, c.btyd_recency, c.last_order_at) END', bg),
+    ['expected_next_order_at', format('CASE WHEN %2$s THEN @extschema@.expected_next_order_at(%1$s, c.btyd_frequency, c.btyd_recency, c.last_order_at) END', bg, bg_ok),
      'predicted_clv',
      'Last order + the median wait of a still-active customer (BG/NBD; derived when read like p_alive); in the past = overdue']];
   col record; i int; sel text[] := '{}'; notes jsonb := '{}'; prev name;
