@@ -93,7 +93,19 @@ CREATE TABLE segments_internal.customer_facts (
   btyd_frequency int,
   btyd_recency float8,
   btyd_monetary float8,
-  btyd_first_day date
+  btyd_first_day date,
+  -- per-subscription / per-deal conditions the payments and crm packs read as rules (issue 11b)
+  active_subscriptions int NOT NULL DEFAULT 0,
+  paid_subscriptions int NOT NULL DEFAULT 0,
+  trials int NOT NULL DEFAULT 0,
+  trials_30d int NOT NULL DEFAULT 0,
+  engaged_trials int NOT NULL DEFAULT 0,
+  active_5_star_subscriptions int NOT NULL DEFAULT 0,
+  slipping_trials int NOT NULL DEFAULT 0,
+  subscriptions_seen_30d int NOT NULL DEFAULT 0,
+  opted_in_over_30d int NOT NULL DEFAULT 0,
+  busy_deals_90d int NOT NULL DEFAULT 0,
+  new_deals_touched_30d int NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE segments_internal.customer_facts IS
   'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
@@ -110,6 +122,17 @@ COMMENT ON COLUMN segments_internal.customer_facts.checkouts_7d IS 'checkout eve
 COMMENT ON COLUMN segments_internal.customer_facts.checkouts_14d IS 'checkout events in the 14 days before refreshed_at';
 COMMENT ON COLUMN segments_internal.customer_facts.campaign_engagements_30d IS
   'email_open and email_click events in the 30 days before refreshed_at';
+COMMENT ON COLUMN segments_internal.customer_facts.active_subscriptions IS 'Subscriptions with status active (trial or not)';
+COMMENT ON COLUMN segments_internal.customer_facts.paid_subscriptions IS 'Subscriptions that are not trials (is_trial false)';
+COMMENT ON COLUMN segments_internal.customer_facts.trials IS 'Trial subscriptions (is_trial)';
+COMMENT ON COLUMN segments_internal.customer_facts.trials_30d IS 'Trial subscriptions started in the 30 days before refreshed_at';
+COMMENT ON COLUMN segments_internal.customer_facts.engaged_trials IS 'Trial subscriptions with status trialing and an engagement rating above 3';
+COMMENT ON COLUMN segments_internal.customer_facts.active_5_star_subscriptions IS 'Subscriptions with status active and an engagement rating of 5';
+COMMENT ON COLUMN segments_internal.customer_facts.slipping_trials IS 'Trial subscriptions started more than 2 and less than 30 days before refreshed_at, rated 1 or 2 or last seen more than 7 days before it';
+COMMENT ON COLUMN segments_internal.customer_facts.subscriptions_seen_30d IS 'Subscriptions last seen (last_seen_at) at most 30 days before refreshed_at, or later';
+COMMENT ON COLUMN segments_internal.customer_facts.opted_in_over_30d IS 'Contact rows opted in to marketing and created 30 days or more before refreshed_at (or with no created_at)';
+COMMENT ON COLUMN segments_internal.customer_facts.busy_deals_90d IS 'Deals created in the 90 days before refreshed_at with more than 2 updates in the last 30 days (updates_30d)';
+COMMENT ON COLUMN segments_internal.customer_facts.new_deals_touched_30d IS 'Deals created in the 90 days before refreshed_at and updated (else created) in the last 30 days';
 COMMENT ON COLUMN segments_internal.customer_facts.orders IS
   'Valid orders; a refund (valid row with a negative amount) is not an order, it reduces revenue';
 COMMENT ON COLUMN segments_internal.customer_facts.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';

@@ -48,54 +48,37 @@ INSERT INTO segments.pack_segments (pack, position, name, title, source_text, me
 -- payments -------------------------------------------------------------------------------------
 ('payments', 1, 'payments_on_trial', 'On a trial',
  'People who started a trial less than 30 days ago.',
- 'A trial subscription (is_trial) started less than 30 days ago, whatever its status now.',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.started_at > now() - interval '720 hours'$q$, '{subscriptions}'),
+ 'A trial subscription (is_trial) started in the 30 days before the facts refresh, whatever its status now.',
+ 'trials_30d > 0', NULL, '{subscriptions}'),
 ('payments', 2, 'payments_engaged_trials', 'Engaged trials',
  'People who are currently on a trial and their engagement rating is greater than 3 stars.',
  'A trial subscription with status trialing (currently on a trial) and an engagement rating of 4 or 5 stars.',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.status = 'trialing' AND s.engagement_rating > 3$q$, '{subscriptions}'),
+ 'engaged_trials > 0', NULL, '{subscriptions}'),
 ('payments', 3, 'payments_customers', 'Customers',
  'Customers who have an active subscription.',
  'At least one subscription with status active.',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s WHERE s.status = 'active'$q$,
- '{subscriptions}'),
+ 'active_subscriptions > 0', NULL, '{subscriptions}'),
 ('payments', 4, 'payments_power_users', 'Power users',
  'People appear in this audience when they are a member of the Customers audience and their engagement rating is 5 stars.',
  'An active subscription whose engagement rating is 5 stars.',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.status = 'active' AND s.engagement_rating = 5$q$, '{subscriptions}'),
+ 'active_5_star_subscriptions > 0', NULL, '{subscriptions}'),
 ('payments', 5, 'payments_slipping_trials', 'Slipping trials',
  'People appear in this audience when they are a member of the On a trial audience and started a trial more than 2 days ago, but their engagement is low (measured by engagement rating or last seen).',
- 'A trial subscription started more than 2 and less than 30 days ago whose engagement is low: rating of 1 or 2 stars, or last seen more than 7 days ago (an unknown rating or last-seen never counts as low).',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.started_at > now() - interval '720 hours' AND s.started_at < now() - interval '48 hours'
-   AND (s.engagement_rating <= 2 OR s.last_seen_at < now() - interval '168 hours')$q$, '{subscriptions}'),
+ 'A trial subscription started more than 2 and less than 30 days before the facts refresh whose engagement is low: rating of 1 or 2 stars, or last seen more than 7 days before it (an unknown rating or last-seen never counts as low).',
+ 'slipping_trials > 0', NULL, '{subscriptions}'),
 ('payments', 6, 'payments_slipping_customers', 'Slipping customers',
  'Customers who have an active subscription (are members of the Customers audience) but haven''t engaged in more than 30 days.',
  'At least one active subscription, and the latest last-seen time over all the person''s subscriptions is more than 30 days ago (unknown last seen: not included).',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- GROUP BY s.customer_id
- HAVING bool_or(s.status = 'active') AND max(s.last_seen_at) < now() - interval '720 hours'$q$,
- '{subscriptions}'),
+ 'active_subscriptions > 0 AND last_seen_at IS NOT NULL AND subscriptions_seen_30d = 0', NULL, '{subscriptions}'),
 ('payments', 7, 'payments_expired_trials', 'Expired trials',
  'People who started a trial more than 30 days ago but have not subscribed to the product or service.',
  'A trial subscription started 30 days ago or earlier, and no paid subscription: none that is not a trial, none with status active.',
- NULL, $q$SELECT s.customer_id FROM segments.source_subscriptions s
- WHERE s.is_trial AND s.started_at <= now() - interval '720 hours'
-EXCEPT SELECT p.customer_id FROM segments.source_subscriptions p
- WHERE NOT p.is_trial OR p.status = 'active'$q$, '{subscriptions}'),
+ 'trials > trials_30d AND paid_subscriptions = 0 AND active_subscriptions = 0', NULL, '{subscriptions}'),
 -- crm ------------------------------------------------------------------------------------------
 ('crm', 1, 'crm_slipping_subscribers', 'Slipping subscribers',
  'People who have subscribed to receive email marketing messages but have not engaged with a campaign for more than 30 days.',
- 'Opted in to marketing, a contact for more than 30 days (or lead date unknown), and no email_open or email_click event in the last 30 days.',
- NULL, $q$SELECT c.customer_id FROM segments.source_contacts c
- WHERE c.opted_in AND c.customer_id IS NOT NULL
-   AND (c.created_at IS NULL OR c.created_at <= now() - interval '720 hours')
-EXCEPT SELECT e.customer_id FROM segments.source_events e
- WHERE e.kind IN ('email_open', 'email_click') AND e.at > now() - interval '720 hours'$q$,
- '{contacts,events}'),
+ 'A contact row opted in to marketing and created 30 days or more before the facts refresh (or undated), and no email_open or email_click event in the 30 days before it.',
+ 'opted_in_over_30d > 0 AND campaign_engagements_30d = 0', NULL, '{contacts,events}'),
 ('crm', 2, 'crm_new_deals', 'New deals',
  'People appear in this audience when they are associated with at least 1 deal in the last 90 days.',
  'At least one deal created in the 90 days before the facts refresh (a new deal).',
@@ -103,29 +86,13 @@ EXCEPT SELECT e.customer_id FROM segments.source_events e
 ('crm', 3, 'crm_engaged_deals', 'Engaged deals',
  'People appear in this audience when they are associated with at least 1 new deal, and no lost deals, in the last 90 days. People in this audience also have at least 1 user session logged in the last 30 days or their associated deal has been updated more than twice in the last 30 days.',
  'A deal created in the last 90 days; no lost deal last updated (else created) in the last 90 days; and a session event in the last 30 days or a new deal with at least 3 updates in the last 30 days (updates_30d; unknown counts as 0).',
- NULL, $q$SELECT d.customer_id FROM segments.source_deals d
- WHERE d.created_at > now() - interval '2160 hours'
-   AND (d.updates_30d > 2
-        OR d.customer_id IN (SELECT e.customer_id FROM segments.source_events e
-                             WHERE e.kind = 'session' AND e.at > now() - interval '720 hours'))
-EXCEPT SELECT l.customer_id FROM segments.source_deals l
- WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '2160 hours'$q$,
- '{deals,events}'),
+ 'deals_90d > 0 AND lost_deals_90d = 0 AND (sessions_30d > 0 OR busy_deals_90d > 0)', NULL, '{deals,events}'),
 ('crm', 4, 'crm_slipping_deals', 'Slipping deals',
  'People appear in this audience when they are associated with at least 1 new deal, and no lost deals, in the last 90 days. People in this audience also have no won deals, and the deal has not been updated in the last 30 days or last engagement was more than 30 days ago.',
  'A deal created in the last 90 days; no lost deal last updated (else created) in the last 90 days; no won deal ever; and either none of the new deals was updated in the last 30 days, or the last engagement (session, email open or click) was more than 30 days ago (never engaged: this branch does not apply).',
- NULL, $q$SELECT d.customer_id FROM segments.source_deals d
- LEFT JOIN (SELECT e.customer_id, max(e.at) AS last_engaged_at FROM segments.source_events e
-            WHERE e.kind IN ('session', 'email_open', 'email_click') GROUP BY e.customer_id) g
-   ON g.customer_id = d.customer_id
- WHERE d.created_at > now() - interval '2160 hours'
- GROUP BY d.customer_id
- HAVING max(coalesce(d.updated_at, d.created_at)) <= now() - interval '720 hours'
-     OR max(g.last_engaged_at) <= now() - interval '720 hours'
-EXCEPT SELECT l.customer_id FROM segments.source_deals l
- WHERE l.state = 'lost' AND coalesce(l.updated_at, l.created_at) > now() - interval '2160 hours'
-EXCEPT SELECT w.customer_id FROM segments.source_deals w WHERE w.state = 'won'$q$,
- '{deals,events}'),
+ 'deals_90d > 0 AND lost_deals_90d = 0 AND won_deals = 0
+   AND (new_deals_touched_30d = 0
+        OR (coalesce(last_session_at, last_campaign_engagement_at) IS NOT NULL AND sessions_30d = 0 AND campaign_engagements_30d = 0))', NULL, '{deals,events}'),
 ('crm', 5, 'crm_customers', 'Customers',
  'People/organizations associated with at least one won deal.',
  'At least one won deal.',

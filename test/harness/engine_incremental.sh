@@ -2,7 +2,8 @@
 # Incremental segment refresh == full refresh, randomized. Every rule is created twice: "<rule>"
 # (refreshed incrementally when its rule allows) and "<rule> full" (forced to the full path). Then,
 # for PGS_INCR_STEPS steps (default 30): random order, event, contact and subscription changes
-# (inserts, updates, deletes, refunds, new and vanishing customers), the clock advanced by 0 to 9
+# (inserts, updates, deletes, refunds, new and vanishing customers), subscription and deal changes
+# (the payments and crm packs' rules are among the rules), the clock advanced by 0 to 9
 # days, a facts refresh at the new time, and either refresh_all() or a random subset of the twins
 # refreshed in one transaction. After every step the twins must agree EXACTLY (EXCEPT both ways) on
 # membership (with joined_at and the revenue/orders marks), history (size, joined, left, revenue,
@@ -29,7 +30,8 @@ CREATE SCHEMA shop;
 CREATE TABLE shop.orders (id serial PRIMARY KEY, customer text, at timestamptz, amount numeric, valid boolean);
 CREATE TABLE shop.contacts (customer text PRIMARY KEY, email text, opted_in boolean, created_at timestamptz);
 CREATE TABLE shop.events (customer text, kind text, at timestamptz);
-CREATE TABLE shop.subscriptions (customer text, started_at timestamptz, is_trial boolean, status text);
+CREATE TABLE shop.subscriptions (customer text, started_at timestamptz, is_trial boolean, status text, rating int, seen_at timestamptz);
+CREATE TABLE shop.deals (id serial, customer text, created_at timestamptz, updated_at timestamptz, state text, updates int);
 CREATE TABLE shop.clock (t timestamptz);
 INSERT INTO shop.clock VALUES ('2024-03-01 12:00+00');
 SELECT setseed(0.11);
@@ -43,12 +45,19 @@ INSERT INTO shop.events SELECT 'c' || (random() * 300)::int, (ARRAY['product_vie
        timestamptz '2024-02-01' + random() * interval '29 days'
 FROM generate_series(1, 2000);
 INSERT INTO shop.subscriptions SELECT 'c' || i, timestamptz '2024-01-15' + i * interval '3 hours', random() > 0.7,
-       (ARRAY['active', 'trialing', 'cancelled'])[1 + (random() * 2)::int]
+       (ARRAY['active', 'trialing', 'cancelled'])[1 + (random() * 2)::int], 1 + (random() * 4)::int,
+       timestamptz '2024-02-01' + random() * interval '29 days'
 FROM generate_series(0, 120, 3) i;
+INSERT INTO shop.deals (customer, created_at, updated_at, state, updates)
+SELECT 'c' || (random() * 300)::int, timestamptz '2023-12-01' + random() * interval '90 days',
+       CASE WHEN random() < 0.6 THEN timestamptz '2024-02-01' + random() * interval '29 days' END,
+       (ARRAY['open', 'won', 'lost'])[1 + (random() * 2)::int], (random() * 4)::int
+FROM generate_series(1, 300);
 SELECT segments.map_source('orders', 'shop.orders', '{"customer_id": "customer", "ordered_at": "at", "amount": "amount", "valid": "valid"}');
 SELECT segments.map_source('contacts', 'shop.contacts', '{"customer_id": "customer", "email": "email", "opted_in": "opted_in", "created_at": "created_at"}');
 SELECT segments.map_source('events', 'shop.events', '{"customer_id": "customer", "kind": "kind", "at": "at"}');
-SELECT segments.map_source('subscriptions', 'shop.subscriptions', '{"customer_id": "customer", "started_at": "started_at", "is_trial": "is_trial", "status": "status"}');
+SELECT segments.map_source('subscriptions', 'shop.subscriptions', '{"customer_id": "customer", "started_at": "started_at", "is_trial": "is_trial", "status": "status", "engagement_rating": "rating", "last_seen_at": "seen_at"}');
+SELECT segments.map_source('deals', 'shop.deals', '{"customer_id": "customer", "deal_id": "id::text", "created_at": "created_at", "updated_at": "updated_at", "state": "state", "updates_30d": "updates"}');
 SELECT segments.refresh_facts((SELECT t FROM shop.clock));
 
 CREATE TABLE shop.rules (name text PRIMARY KEY, rule text, query text, incremental boolean);
@@ -67,6 +76,9 @@ INSERT INTO shop.rules VALUES
   ('days', 'days_since_last_order < 20', NULL, false),
   ('clock', 'last_order_at > now() - interval ''1 year''', NULL, false),
   ('above average', NULL, 'SELECT customer_id FROM segments.customers WHERE revenue > (SELECT avg(revenue) FROM segments.customers)', false);
+-- The payments and crm packs' rules over per-subscription / per-deal counts (sql/packs/definitions.sql).
+INSERT INTO shop.rules SELECT name, rule, NULL, true FROM segments.pack_segments
+WHERE pack = 'payments' OR name IN ('crm_slipping_subscribers', 'crm_engaged_deals', 'crm_slipping_deals');
 BEGIN;  -- one transaction, so the twins' joined_at and history times are equal
 SELECT segments.create_segment(name, rule, query) FROM shop.rules;
 SELECT segments.create_segment(name || ' full', rule, query) FROM shop.rules;
@@ -97,7 +109,14 @@ BEGIN
   INSERT INTO shop.contacts SELECT 'c' || (random() * 400)::int, 'new@example.com', random() > 0.5, now_t
   FROM generate_series(1, 3) ON CONFLICT DO NOTHING;
   UPDATE shop.subscriptions SET status = (ARRAY['active', 'trialing', 'cancelled'])[1 + (random() * 2)::int] WHERE random() < 0.1;
-  INSERT INTO shop.subscriptions SELECT 'c' || (random() * 330)::int, now_t, random() > 0.5, 'trialing' WHERE random() < 0.5;
+  INSERT INTO shop.subscriptions SELECT 'c' || (random() * 330)::int, now_t - random() * interval '3 days', random() > 0.5, 'trialing',
+         (random() * 5)::int, now_t - random() * interval '9 days' WHERE random() < 0.5;
+  UPDATE shop.subscriptions SET rating = (random() * 5)::int, seen_at = now_t - random() * interval '2 days' WHERE random() < 0.05;
+  INSERT INTO shop.deals (customer, created_at, updated_at, state, updates)
+  SELECT 'c' || (random() * 330)::int, now_t - random() * interval '3 days', NULL, (ARRAY['open', 'won', 'lost'])[1 + (random() * 2)::int],
+         (random() * 4)::int FROM generate_series(1, (random() * 6)::int);
+  UPDATE shop.deals SET updated_at = now_t - random() * interval '1 day', updates = updates + 1,
+         state = CASE WHEN random() < 0.2 THEN 'lost' ELSE state END WHERE random() < 0.03;
   PERFORM segments.refresh_facts(now_t);
 END $$;
 

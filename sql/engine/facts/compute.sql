@@ -33,7 +33,7 @@ DECLARE
     -- the stored BTYD summary the view scores from (its first purchase day: T is in weeks of whole days)
     'btyd_frequency', '(o.rfm).frequency', 'btyd_recency', '(o.rfm).recency', 'btyd_monetary', '(o.rfm).monetary',
     'btyd_first_day', 'as_of::date - round((o.rfm).t * 7)::int',
-    'horizon_at', 'least(o.order_horizon, ev.event_horizon, cart.cart_horizon, sub.sub_horizon, dl.deal_horizon)');
+    'horizon_at', 'least(o.order_horizon, ct.contact_horizon, ev.event_horizon, cart.cart_horizon, sub.sub_horizon, dl.deal_horizon)');
   col record; expr text; found text[]; sel text[] := '{}'; ctes text[] := '{}'; ids text[] := '{}';
   joins text[] := '{}'; i int;
 BEGIN

@@ -152,3 +152,29 @@ COMMENT ON COLUMN segments.facts_status.cutoff_day IS
   'Local day of refreshed_at in the time zone of the refresh: the cut-off day of the BTYD summaries (T of a customer = cutoff_day - btyd_first_day, in weeks)';
 COMMENT ON COLUMN segments.facts_status.changed_since_fit IS
   'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits once it exceeds pg_segments.facts_refit_share of the buyers the models were fitted over';
+
+-- segments (11b, session 3): counts over one subscription / deal / contact row that the payments
+-- and crm packs read as rules (docs/packs.md), appended like the windows above.
+ALTER TABLE segments_internal.customer_facts
+  ADD COLUMN active_subscriptions int NOT NULL DEFAULT 0,
+  ADD COLUMN paid_subscriptions int NOT NULL DEFAULT 0,
+  ADD COLUMN trials int NOT NULL DEFAULT 0,
+  ADD COLUMN trials_30d int NOT NULL DEFAULT 0,
+  ADD COLUMN engaged_trials int NOT NULL DEFAULT 0,
+  ADD COLUMN active_5_star_subscriptions int NOT NULL DEFAULT 0,
+  ADD COLUMN slipping_trials int NOT NULL DEFAULT 0,
+  ADD COLUMN subscriptions_seen_30d int NOT NULL DEFAULT 0,
+  ADD COLUMN opted_in_over_30d int NOT NULL DEFAULT 0,
+  ADD COLUMN busy_deals_90d int NOT NULL DEFAULT 0,
+  ADD COLUMN new_deals_touched_30d int NOT NULL DEFAULT 0;
+COMMENT ON COLUMN segments_internal.customer_facts.active_subscriptions IS 'Subscriptions with status active (trial or not)';
+COMMENT ON COLUMN segments_internal.customer_facts.paid_subscriptions IS 'Subscriptions that are not trials (is_trial false)';
+COMMENT ON COLUMN segments_internal.customer_facts.trials IS 'Trial subscriptions (is_trial)';
+COMMENT ON COLUMN segments_internal.customer_facts.trials_30d IS 'Trial subscriptions started in the 30 days before refreshed_at';
+COMMENT ON COLUMN segments_internal.customer_facts.engaged_trials IS 'Trial subscriptions with status trialing and an engagement rating above 3';
+COMMENT ON COLUMN segments_internal.customer_facts.active_5_star_subscriptions IS 'Subscriptions with status active and an engagement rating of 5';
+COMMENT ON COLUMN segments_internal.customer_facts.slipping_trials IS 'Trial subscriptions started more than 2 and less than 30 days before refreshed_at, rated 1 or 2 or last seen more than 7 days before it';
+COMMENT ON COLUMN segments_internal.customer_facts.subscriptions_seen_30d IS 'Subscriptions last seen (last_seen_at) at most 30 days before refreshed_at, or later';
+COMMENT ON COLUMN segments_internal.customer_facts.opted_in_over_30d IS 'Contact rows opted in to marketing and created 30 days or more before refreshed_at (or with no created_at)';
+COMMENT ON COLUMN segments_internal.customer_facts.busy_deals_90d IS 'Deals created in the 90 days before refreshed_at with more than 2 updates in the last 30 days (updates_30d)';
+COMMENT ON COLUMN segments_internal.customer_facts.new_deals_touched_30d IS 'Deals created in the 90 days before refreshed_at and updated (else created) in the last 30 days';
