@@ -33,7 +33,7 @@ DECLARE
     'install_pack', 'uninstall_pack', 'recover_runs', 'prune_runs', 'refresh_due',
     'add_shard', 'remove_shard', 'shard_table'];
   -- the refresh-due policy, which CALL segments.refresh_due() runs as its caller
-  admin_internal_routines name[] := ARRAY['_next_due_run', '_run_due'];
+  admin_internal_routines name[] := ARRAY['_next_due_runs', '_run_due'];
   editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
     'deactivate_segment', 'refresh', 'refresh_now', 'refresh_all', 'wake_worker'];
   reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows', 'progress_rows'];

@@ -371,8 +371,12 @@ COMMENT ON FUNCTION segments.prune_runs() IS
 -- while the membership stays the last good one. timeout_ms > 0 bounds the refresh
 -- (segments_internal._deadline); a cancel by the user or a shutdown is not caught. facts: whether
 -- the caller refreshed the facts already (NULL: here, if stale); progress: see _execute_batch.
+-- one_by_one (the refresh-due policy): a batch of several runs that fails as a whole (an error
+-- outside any one rule, or the time limit) is rolled back and its runs executed one at a time,
+-- each bounded by timeout_ms, so a slow or broken segment fails alone and the others refresh.
 CREATE OR REPLACE FUNCTION segments_internal._execute_recorded(run_ids bigint[], wait boolean, timeout_ms int,
-                                                               facts boolean DEFAULT NULL, progress text DEFAULT NULL)
+                                                               facts boolean DEFAULT NULL, progress text DEFAULT NULL,
+                                                               one_by_one boolean DEFAULT false)
 RETURNS SETOF segments.runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE done segments.runs[]; run bigint; st text; msg text; timed_out boolean;
@@ -398,6 +402,12 @@ BEGIN
     END IF;
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
   END;
+  IF one_by_one AND cardinality(run_ids) > 1 THEN
+    FOR run IN SELECT x.id FROM segments.runs x WHERE x.id = ANY (run_ids) AND x.status = 'running' ORDER BY x.segment_id LOOP
+      RETURN QUERY SELECT * FROM segments_internal._execute_recorded(ARRAY[run], wait, timeout_ms, NULL, progress);
+    END LOOP;
+    RETURN;
+  END IF;
   FOR run IN SELECT x.id FROM segments.runs x WHERE x.id = ANY (run_ids) AND x.status = 'running' ORDER BY x.segment_id LOOP
     PERFORM segments_internal._fail_run(run, st, msg);
   END LOOP;
@@ -434,22 +444,27 @@ $$;
 
 -- The refresh-due policy: the one place that decides what a due refresh is. CALL refresh_due()
 -- (cron) and the background worker (src/worker/scheduler.cpp) both run a pass as
---   recover_runs(); then until _next_due_run returns nothing: _next_due_run(...) in one
---   transaction, _run_due(run) in the next; prune_runs()
+--   recover_runs(); then until _next_due_runs returns nothing: _next_due_runs(...) in one
+--   transaction (a started run per due segment: the batch), _run_due(runs) in the next; prune_runs()
 -- * due: see due_segments(): refresh_now requests first, then the most overdue schedule; never a
 --   segment with a run in progress, nor one whose row another session has locked (skipped, not
 --   waited for: it is due again next pass);
+-- * one batch: every segment due at that moment is refreshed in one transaction, as refresh_all
+--   does (_execute_recorded: the facts once, every incremental rule in one pass over the changed
+--   customers, then the full ones; the one lock order);
 -- * a pass takes each scheduled segment once (one with an interval shorter than its refresh cannot
---   keep a pass going), but a refresh_now request made during the pass is served next, so
---   nobody needs to stop a pass early when woken;
+--   keep a pass going), but a refresh_now request made during the pass is served by the next
+--   batch, so nobody needs to stop a pass early when woken;
 -- * trigger: refresh_now when requested, else the caller's (cron or worker);
--- * a due refresh is bounded by pg_segments.refresh_timeout; a failure or timeout is recorded
---   (back-off, last good membership kept) and the pass goes on with the next segment.
+-- * a batch is bounded by pg_segments.refresh_timeout; a failing rule fails its own run only; when
+--   the whole batch fails or times out, its runs are executed one at a time, each bounded by
+--   refresh_timeout, so a slow segment fails alone (recorded: back-off, last good membership kept)
+--   and the pass goes on.
 -- Both act on every segment: granted to segments_admin only (access/grants.sql).
-CREATE OR REPLACE FUNCTION segments_internal._next_due_run(caller text, pass_started timestamptz)
+CREATE OR REPLACE FUNCTION segments_internal._next_due_runs(caller text, pass_started timestamptz)
 RETURNS SETOF segments.runs
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE sid bigint; requested boolean; run bigint;
+DECLARE sid bigint; requested boolean; runs bigint[] := '{}';
 BEGIN
   IF caller IS NULL OR caller NOT IN ('cron', 'worker') THEN
     RAISE EXCEPTION 'unknown caller "%" of the refresh-due policy', caller USING ERRCODE = '22023',
@@ -461,19 +476,18 @@ BEGIN
     CONTINUE WHEN NOT FOUND;
     CONTINUE WHEN NOT requested AND EXISTS (
       SELECT 1 FROM segments.runs r WHERE r.segment_id = sid AND r.started_at >= pass_started);
-    run := segments_internal._start_run(sid, CASE WHEN requested THEN 'refresh_now' ELSE caller END);
-    RETURN QUERY SELECT * FROM segments.runs r WHERE r.id = run;
-    RETURN;
+    runs := runs || segments_internal._start_run(sid, CASE WHEN requested THEN 'refresh_now' ELSE caller END);
   END LOOP;
+  RETURN QUERY SELECT r.* FROM unnest(runs) WITH ORDINALITY u(id, n) JOIN segments.runs r ON r.id = u.id ORDER BY u.n;
 END $$;
 
-CREATE OR REPLACE FUNCTION segments_internal._run_due(run_id bigint) RETURNS segments.runs
+CREATE OR REPLACE FUNCTION segments_internal._run_due(run_ids bigint[]) RETURNS SETOF segments.runs
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  SELECT segments_internal.progress_report('refresh_due', 'refreshing a due segment (' || r.trigger || ')', s.name,
-                                           NULL, NULL, clock_timestamp())
-  FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE r.id = _run_due.run_id;
-  SELECT * FROM segments_internal._execute_recorded(ARRAY[run_id], true,
-           (extract(epoch FROM segments_internal._setting('pg_segments.refresh_timeout')::interval) * 1000)::int)
+  SELECT segments_internal.progress_report('refresh_due', format('refreshing %s due segment(s)', cardinality(run_ids)),
+                                           NULL, 0, cardinality(run_ids), clock_timestamp());
+  SELECT * FROM segments_internal._execute_recorded(run_ids, true,
+           (extract(epoch FROM segments_internal._setting('pg_segments.refresh_timeout')::interval) * 1000)::int,
+           NULL, 'refresh_due', one_by_one => true)
 $$;
 
 CREATE OR REPLACE FUNCTION segments.refresh(name text, wait boolean DEFAULT true) RETURNS segments.runs
@@ -505,26 +519,26 @@ BEGIN
           ORDER BY s.id), 'manual', progress => 'refresh_all');
 END $$;
 
--- For pg_cron or an external cron job: one pass of the refresh-due policy, each segment in its own
--- transaction. A procedure (it commits), so it runs as the caller: segments_admin.
+-- For pg_cron or an external cron job: one pass of the refresh-due policy, each batch of due
+-- segments in its own transaction. A procedure (it commits), so it runs as the caller: segments_admin.
 CREATE OR REPLACE PROCEDURE segments.refresh_due()
 LANGUAGE plpgsql AS $$
-DECLARE started timestamptz := clock_timestamp(); run bigint;
+DECLARE started timestamptz := clock_timestamp(); runs bigint[];
 BEGIN
   PERFORM segments.recover_runs();
   COMMIT;
   LOOP
-    SELECT r.id INTO run FROM segments_internal._next_due_run('cron', started) r;
-    EXIT WHEN run IS NULL;
+    runs := ARRAY(SELECT r.id FROM segments_internal._next_due_runs('cron', started) r);
+    EXIT WHEN cardinality(runs) = 0;
     COMMIT;
-    PERFORM segments_internal._run_due(run);
+    PERFORM segments_internal._run_due(runs);
     COMMIT;
   END LOOP;
   PERFORM segments.prune_runs();
   COMMIT;
 END $$;
 COMMENT ON PROCEDURE segments.refresh_due() IS
-  'CALL from cron: refreshes each due segment in its own transaction, like the background worker (failures recorded, others go on)';
+  'CALL from cron: refreshes the due segments as the background worker does, all due at once in one transaction (failures recorded, others go on)';
 
 CREATE OR REPLACE FUNCTION segments.refresh_now(name text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'pgs_engine_call' LANGUAGE C VOLATILE;

@@ -46,7 +46,7 @@ COMMENT ON COLUMN segments.worker_status.runs_succeeded IS 'refreshes that succe
 COMMENT ON COLUMN segments.worker_status.runs_failed IS 'refreshes that failed since the server started';
 COMMENT ON COLUMN segments.worker_status.last_error IS 'last error the scheduler met (which call, segment id, SQLSTATE, message); shown to members of pg_read_all_stats only';
 COMMENT ON COLUMN segments.worker_status.last_error_at IS 'when last_error happened';
-COMMENT ON COLUMN segments.worker_status.refreshing_segment IS 'id of the segment being refreshed now (state refreshing)';
+COMMENT ON COLUMN segments.worker_status.refreshing_segment IS 'id of the segment being refreshed now (state refreshing; a batch of due segments: the lowest id)';
 
 -- Progress of long work (docs/segments.md#progress), in shared memory so that other sessions see it
 -- while the work runs (src/worker/progress.cpp). The engine reports; the slot is cleared when the

@@ -3,8 +3,10 @@
 // (sql/engine/refresh.sql, the same pass CALL segments.refresh_due() runs), through engine
 // functions only, each call in a transaction of its own:
 //   segments.recover_runs() on start and every 10 minutes, then
-//   segments_internal._next_due_run('worker', pass start) -> a started run, or nothing: the pass is over
-//   segments_internal._run_due(run) -> the run as it ended (a failure or timeout is recorded there)
+//   segments_internal._next_due_runs('worker', pass start) -> a started run per due segment (the
+//     batch), or nothing: the pass is over
+//   segments_internal._run_due(runs) -> the runs as they ended, refreshed in one transaction (a
+//     failure or timeout is recorded there)
 //   segments.prune_runs() every 10 minutes.
 // What is due, in which order, the trigger, the time limit and the back-off are the engine's; the
 // scheduler only decides when to look (nap time, wake-ups) and whether it may (scheduler_enabled).
@@ -44,13 +46,14 @@ MemoryContext scheduler_cxt = nullptr;
 
 bool wake_requested(bool clear);
 
-// The first row of one call's answer: up to three columns, as text (NULL: empty and null).
-constexpr int max_columns = 3;
+// The first row of one call's answer: up to four columns, as text (NULL: empty and null).
+constexpr int max_columns = 4;
 struct Outcome {
     bool ok;     // the call committed
     bool found;  // it returned a row
     bool null[max_columns];
     char value[max_columns][error_text_len];
+    char* first;  // column 1 in full when longer than value[0] holds (palloc'd in scheduler_cxt), else nullptr
     char sqlstate[6];  // when !ok
     char message[error_text_len];
 };
@@ -82,6 +85,7 @@ void unit_of_work(const char* sql, int nargs, Oid* argtypes, Datum* args, Outcom
             char* v = out->found && c < desc->natts ? SPI_getvalue(SPI_tuptable->vals[0], desc, c + 1) : nullptr;
             out->null[c] = v == nullptr;
             if (v) strlcpy(out->value[c], v, error_text_len);
+            if (v && c == 0 && strlen(v) >= error_text_len) out->first = MemoryContextStrdup(outer, v);
         }
         SPI_finish();
         PopActiveSnapshot();
@@ -189,51 +193,61 @@ void reload_if_asked() {
     }
 }
 
-// One pass of the engine's refresh-due policy (sql/engine/refresh.sql): the next due run, then
-// its execution, until nothing is due. A refresh_now request made meanwhile is the next due run.
+// One pass of the engine's refresh-due policy (sql/engine/refresh.sql): the batch of due runs, then
+// its execution, until nothing is due. A refresh_now request made meanwhile is in the next batch.
 void run_pass() {
     Datum pass_started[1] = {TimestampTzGetDatum(GetCurrentTimestamp())};
     Oid pass_type[1] = {TIMESTAMPTZOID};
-    Oid int8_type[1] = {INT8OID};
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         reload_if_asked();
         if (!pgs::settings::scheduler_enabled) return;
-        Outcome next;
-        unit_of_work("SELECT r.id, r.segment_id FROM segments_internal._next_due_run('worker', $1) r", 1,
-                     pass_type, pass_started, &next);
+        Outcome next;  // the batch: its run ids (an array, as text), size, first segment
+        unit_of_work("SELECT array_agg(r.id ORDER BY r.id)::text, count(*), min(r.segment_id) "
+                     "FROM segments_internal._next_due_runs('worker', $1) r",
+                     1, pass_type, pass_started, &next);
         if (!next.ok) {
-            record_error("_next_due_run", 0, next.sqlstate, next.message);
+            record_error("_next_due_runs", 0, next.sqlstate, next.message);
             return;
         }
-        if (!next.found) return;
-        int64 run_id = int_value(next, 0);
-        int64 segment_id = int_value(next, 1);
+        int64 batch = int_value(next, 1);
+        if (batch == 0) return;
+        int64 segment_id = int_value(next, 2);
 
         set_state(state_refreshing, segment_id);
-        Datum run_arg[1] = {Int64GetDatum(run_id)};
-        Outcome done;
-        unit_of_work("SELECT r.status, r.sqlstate, r.message FROM segments_internal._run_due($1) r", 1, int8_type,
-                     run_arg, &done);
+        Datum runs_arg[1] = {CStringGetTextDatum(next.first ? next.first : next.value[0])};
+        Oid text_type[1] = {TEXTOID};
+        Outcome done;  // failed runs, and the first failure's segment, SQLSTATE and message
+        unit_of_work("SELECT count(*) FILTER (WHERE r.status = 'failed'), min(r.segment_id) FILTER (WHERE r.status = 'failed'), "
+                     "(array_agg(r.sqlstate ORDER BY r.segment_id) FILTER (WHERE r.status = 'failed'))[1], "
+                     "(array_agg(r.message ORDER BY r.segment_id) FILTER (WHERE r.status = 'failed'))[1] "
+                     "FROM segments_internal._run_due($1::bigint[]) r",
+                     1, text_type, runs_arg, &done);
         set_state(state_idle, 0);
-        bool failed = !done.ok || (!done.null[0] && strcmp(done.value[0], "failed") == 0);
-        count_run(!failed);
         if (!done.ok) {
             // Cancelled from outside (pg_cancel_backend): not the policy's own failure, which
-            // _run_due records itself. Record it the same way in a fresh transaction.
+            // _run_due records itself. Record it the same way on each run still running, in a
+            // fresh transaction.
+            for (int64 i = 0; i < batch; i++) count_run(false);
             record_error("refresh", segment_id, done.sqlstate, done.message);
-            Oid fail_types[3] = {INT8OID, TEXTOID, TEXTOID};
-            Datum fail_args[3] = {Int64GetDatum(run_id), CStringGetTextDatum(done.sqlstate),
-                                  CStringGetTextDatum(done.message)};
+            Oid fail_types[3] = {TEXTOID, TEXTOID, TEXTOID};
+            Datum fail_args[3] = {runs_arg[0], CStringGetTextDatum(done.sqlstate), CStringGetTextDatum(done.message)};
             Outcome f;
-            unit_of_work("SELECT segments_internal._fail_run($1, $2, $3)", 3, fail_types, fail_args, &f);
+            unit_of_work("SELECT count(*) FROM segments.runs x, LATERAL segments_internal._fail_run(x.id, $2, $3) f "
+                         "WHERE x.id = ANY ($1::bigint[]) AND x.status = 'running'",
+                         3, fail_types, fail_args, &f);
             if (!f.ok) record_error("_fail_run", segment_id, f.sqlstate, f.message);
-            continue;
+            for (int i = 1; i < 3; i++) pfree(DatumGetPointer(fail_args[i]));
         }
-        if (failed) {
-            record_error("refresh", segment_id, done.null[1] ? "" : done.value[1], done.null[2] ? "" : done.value[2]);
-            ereport(LOG, (errmsg("pg_segments: refresh of segment %lld failed (run %lld); recorded, will retry with back-off",
-                                 static_cast<long long>(segment_id), static_cast<long long>(run_id))));
+        pfree(DatumGetPointer(runs_arg[0]));
+        if (next.first) pfree(next.first);
+        if (!done.ok) continue;
+        int64 failed = int_value(done, 0);
+        for (int64 i = 0; i < batch; i++) count_run(i >= failed);
+        if (failed > 0) {
+            record_error("refresh", int_value(done, 1), done.null[2] ? "" : done.value[2], done.null[3] ? "" : done.value[3]);
+            ereport(LOG, (errmsg("pg_segments: %lld of %lld due segment refreshes failed; recorded, will retry with back-off",
+                                 static_cast<long long>(failed), static_cast<long long>(batch))));
         }
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # segments.progress shows long work from another session while it runs (shared memory, not at
-# commit): a refresh_all held at the one query segment of five (the four rules went first, in one
-# pass), and a refresh_facts held in its facts query (each by a lock another session holds on a
+# commit): a refresh_all and a CALL refresh_due() held at the one query segment of five (the four
+# rules went first, in one pass), and a refresh_facts held in its facts query (each by a lock another session holds on a
 # table it reads), watched by a segments_reader login.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -47,13 +47,27 @@ expect_while() {
   echo "$row"
 }
 
-held_by shop.gate 3
-pgs_psql -c "SET pg_segments.facts_max_age = -1" -c "SELECT count(*) FROM segments.refresh_all()" >/dev/null &
-work=$!
-row=$(expect_while $work '^refresh_all\|refreshing segments\|p3 gated\|4\|5\|')
-wait $work $holder
+# held_refresh SQL COMMAND: SQL held at the gated query segment shows COMMAND, segment k of 5 after
+# the four rules' one pass (prints what a reader saw), and leaves no progress behind.
+held_refresh() {
+  held_by shop.gate 3
+  pgs_psql -c "SET pg_segments.facts_max_age = -1" -c "$1" >/dev/null &
+  work=$!
+  row=$(expect_while $work "^$2\\|refreshing segments\\|p3 gated\\|4\\|5\\|")
+  wait $work $holder
+  [ -z "$(watch)" ] || fail "progress left after $2: $(watch)"
+  echo "$row"
+}
+row=$(held_refresh "SELECT count(*) FROM segments.refresh_all()" refresh_all)  # an assignment: a failure inside stops the harness
 ok "during refresh_all, another session (a reader) saw: $row  (command|phase|segment|done|total|elapsed s)"
-[ -z "$(watch)" ] || fail "progress left after refresh_all: $(watch)"
+
+# The refresh-due policy (cron's CALL refresh_due(), the worker alike) refreshes everything due in
+# one batch: the same one pass and progress as refresh_all, under its own command name.
+pgs_psql -c "UPDATE segments.segments SET next_refresh_at = now() - interval '1 minute'" >/dev/null
+row=$(held_refresh "CALL segments.refresh_due()" refresh_due)
+ok "during CALL refresh_due(), a reader saw: $row"
+[ "$(pgs_psql -At -c "SELECT count(*) || ' runs, ' || count(DISTINCT xmin::text) || ' transaction' FROM segments.runs WHERE trigger = 'cron'")" = "5 runs, 1 transaction" ] \
+  || fail "refresh_due did not refresh the five due segments in one transaction"
 
 held_by shop.orders 3
 pgs_psql -c "SELECT segments.refresh_facts()" >/dev/null &

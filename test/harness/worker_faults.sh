@@ -40,7 +40,7 @@ ok "the new launcher restarts schedulers"
 
 # 3. pg_cancel_backend during a refresh: recorded as failed (57014), retried later.
 create_unbuilt slow 'SELECT customer_id FROM shop.orders, (SELECT pg_sleep(2)) s WHERE total > 100' '1 second' 
-wait_for 10 "slow refreshing" "SELECT state = 'refreshing' AND refreshing_segment = (SELECT id FROM segments.segments WHERE name = 'slow') FROM segments.worker_status WHERE database = 'postgres'"
+wait_for 10 "slow refreshing" "SELECT state = 'refreshing' AND EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'slow' AND r.status = 'running') FROM segments.worker_status WHERE database = 'postgres'"
 q "SELECT pg_cancel_backend($(scheduler_pid))" >/dev/null
 wait_for 5 "cancelled run recorded" \
   "SELECT EXISTS (SELECT 1 FROM segments.runs r JOIN segments.segments s ON s.id = r.segment_id WHERE s.name = 'slow' AND r.status = 'failed' AND r.sqlstate = '57014')"

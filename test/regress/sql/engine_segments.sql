@@ -154,8 +154,8 @@ SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
   ($q$SELECT segments.alter_segment('repeat', rule => 'revenue')$q$),
   ($q$SELECT segments_internal._start_run(999999, 'worker')$q$),
   ($q$SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'whenever')$q$),
-  ($q$SELECT segments_internal._next_due_run('whenever', now())$q$),
-  ($q$SELECT segments_internal._run_due(999999)$q$)
+  ($q$SELECT segments_internal._next_due_runs('whenever', now())$q$),
+  ($q$SELECT segments_internal._run_due('{999999}')$q$)
 ) t(q);
 SELECT count(*) AS segments, count(*) FILTER (WHERE name = 'bad') AS bad FROM segments.segments;
 SELECT rule FROM segments.segments WHERE name = 'repeat';
@@ -183,34 +183,34 @@ SELECT (segments.refresh('fragile')).status;
 SELECT name, status, consecutive_failures, next_refresh_at - last_error_at AS retry_in FROM segments.segments WHERE name = 'fragile';
 SELECT segments.drop_segment('fragile');
 
--- The refresh-due policy, one step per transaction as the worker and refresh_due() take it: a
--- refresh_now request first (trigger refresh_now), then the most overdue schedule, each segment
--- once per pass.
+-- The refresh-due policy, one step per transaction as the worker and refresh_due() take it: a run
+-- started for every due segment (a refresh_now request first, trigger refresh_now, then the most
+-- overdue schedule), then the batch refreshed in one transaction; each segment once per pass.
 UPDATE segments.segments SET next_refresh_at = now() - interval '1 hour' WHERE name = 'repeat';
 UPDATE segments.segments SET next_refresh_at = now() - interval '2 hours' WHERE name = 'VIP customers';
 UPDATE segments.segments SET next_refresh_at = now() + interval '1 hour' WHERE name NOT IN ('repeat', 'VIP customers');
 SELECT segments.refresh_now('prospects');
 SELECT s.name FROM segments.due_segments() d JOIN segments.segments s ON s.id = d;
 SELECT clock_timestamp() AS pass \gset
-SELECT id AS run, trigger FROM segments_internal._next_due_run('worker', :'pass') \gset
-SELECT (SELECT name FROM segments.segments s JOIN segments.runs r ON r.segment_id = s.id WHERE r.id = :run) AS first, :'trigger' AS trigger;
+CREATE TEMP TABLE batch AS SELECT * FROM segments_internal._next_due_runs('worker', :'pass');
+SELECT s.name, b.trigger, b.status FROM batch b JOIN segments.segments s ON s.id = b.segment_id ORDER BY b.id;
 SELECT refresh_requested_at IS NULL AS request_taken FROM segments.segments WHERE name = 'prospects';
-SELECT s.name FROM segments.due_segments() d JOIN segments.segments s ON s.id = d;
-SELECT (segments_internal._run_due(:run)).status;
-SELECT status, trigger, joined, "left", size, finished_at >= started_at AS timed FROM segments.runs WHERE id = :run;
-SELECT pg_temp.error_of(format('SELECT segments_internal._run_due(%s)', :run));
-SELECT status FROM segments.runs WHERE id = :run;
-SELECT s.name, r.trigger, (segments_internal._run_due(r.id)).status
-  FROM segments_internal._next_due_run('worker', :'pass') r JOIN segments.segments s ON s.id = r.segment_id;
+SELECT count(*) AS due_while_running FROM segments.due_segments();
+SELECT s.name, r.trigger, r.status FROM segments_internal._run_due(ARRAY(SELECT id FROM batch)) r
+  JOIN segments.segments s ON s.id = r.segment_id ORDER BY r.id;
+SELECT count(*) AS runs, count(*) FILTER (WHERE status = 'succeeded' AND finished_at >= started_at) AS succeeded,
+       count(DISTINCT xmin::text) AS transactions FROM segments.runs WHERE id IN (SELECT id FROM batch);
+SELECT pg_temp.error_of(format('SELECT segments_internal._run_due(%L)', ARRAY(SELECT id FROM batch)));
+SELECT count(*) AS more_in_this_pass FROM segments_internal._next_due_runs('worker', :'pass');
 -- A scheduled segment due again at once (here: moved back by hand) waits for the next pass ...
 UPDATE segments.segments SET next_refresh_at = now() - interval '1 hour' WHERE name = 'VIP customers';
-SELECT s.name, r.trigger, (segments_internal._run_due(r.id)).status
-  FROM segments_internal._next_due_run('worker', :'pass') r JOIN segments.segments s ON s.id = r.segment_id;
-SELECT count(*) AS more_in_this_pass FROM segments_internal._next_due_run('worker', :'pass');
+SELECT count(*) AS more_in_this_pass FROM segments_internal._next_due_runs('worker', :'pass');
 -- ... unless refresh_now asks for it again.
 SELECT segments.refresh_now('VIP customers');
-SELECT s.name, r.trigger, (segments_internal._run_due(r.id)).status
-  FROM segments_internal._next_due_run('worker', :'pass') r JOIN segments.segments s ON s.id = r.segment_id;
+SELECT s.name, r.trigger, r.status
+FROM segments_internal._run_due(ARRAY(SELECT id FROM segments_internal._next_due_runs('worker', :'pass'))) r
+  JOIN segments.segments s ON s.id = r.segment_id;
+DROP TABLE batch;
 UPDATE segments.segments SET next_refresh_at = now() + interval '1 hour' WHERE name = 'VIP customers';
 -- A due refresh is bounded by pg_segments.refresh_timeout: here 300 ms for a rule sleeping 2 s.
 SELECT segments.create_segment('sleepy', query => 'SELECT customer_id FROM segments.customers, pg_sleep(2)', build => false) > 0 AS created;
@@ -231,7 +231,7 @@ SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name
 SELECT segments_internal._fail_run(:run, '57014', 'canceling statement due to statement timeout');
 SELECT name, status, consecutive_failures, next_refresh_at - last_error_at AS retry_in FROM segments.segments WHERE name = 'repeat';
 SELECT segments_internal._start_run((SELECT id FROM segments.segments WHERE name = 'repeat'), 'worker') AS run \gset
-SELECT (segments_internal._run_due(:run)).status;
+SELECT status FROM segments_internal._run_due(ARRAY[:run]);
 SELECT name, status, last_error, consecutive_failures FROM segments.segments WHERE name = 'repeat';
 -- prune_runs keeps recent runs, deletes old finished ones.
 UPDATE segments.runs SET finished_at = now() - interval '40 days' WHERE backend_pid = 2147483647;
