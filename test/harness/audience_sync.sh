@@ -15,10 +15,7 @@ trap cleanup EXIT
 pgs_setup
 pgs_start "shared_preload_libraries = 'pg_segments'" "pg_segments.scheduler_enabled = off"
 t0=$SECONDS
-pgs_psql -c "CREATE DATABASE sync_shop" >/dev/null
-export PGS_DB=sync_shop
-pgs_psql -v orders=6000 -v customers=600 -v seed=5 -f scripts/generate_shop.sql >/dev/null
-pgs_psql -f demo/map_sources.sql -c "SELECT segments.refresh_facts()" >/dev/null
+pgs_demo_shop sync_shop 6000 600 5
 seg='sync target'
 pgs_psql -c "SELECT segments.create_segment('$seg', rule => 'revenue >= 300')" \
   -c "SELECT segments.create_segment('not refreshed', rule => 'orders >= 1')" \

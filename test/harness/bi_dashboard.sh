@@ -10,11 +10,8 @@ trap pgs_stop EXIT
 pgs_setup
 pgs_start "shared_preload_libraries = 'pg_segments'" "pg_segments.scheduler_enabled = off"
 t0=$SECONDS
-pgs_psql -c "CREATE DATABASE bi_shop" >/dev/null
-export PGS_DB=bi_shop
-pgs_psql -v orders=20000 -v customers=2000 -v seed=7 -f scripts/generate_shop.sql >/dev/null
-pgs_psql -f demo/map_sources.sql >/dev/null
-pgs_psql -c "SELECT segments.refresh_facts()" -c "SET client_min_messages = error" -f demo/install_packs.sql \
+pgs_demo_shop bi_shop 20000 2000 7
+pgs_psql -c "SET client_min_messages = error" -f demo/install_packs.sql \
   -c "CALL segments.refresh_due()" >/dev/null
 pgs_psql -v months=6 -f demo/replay_history.sql >/dev/null
 pgs_psql -f demo/dashboard_login.sql >/dev/null

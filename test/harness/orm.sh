@@ -9,10 +9,7 @@ source test/lib/pg.sh
 trap pgs_stop EXIT
 pgs_setup
 pgs_start "shared_preload_libraries = 'pg_segments'" "pg_segments.scheduler_enabled = off"
-pgs_psql -c "CREATE DATABASE orm_shop" >/dev/null
-export PGS_DB=orm_shop
-pgs_psql -v orders=3000 -v customers=300 -v seed=11 -f scripts/generate_shop.sql >/dev/null
-pgs_psql -f demo/map_sources.sql -c "SELECT segments.refresh_facts()" >/dev/null
+pgs_demo_shop orm_shop 3000 300 11
 pgs_psql -c "SELECT segments.create_segment('Repeat buyers', rule => 'orders >= 2')" \
   -c "CREATE ROLE orm_reader LOGIN IN ROLE segments_reader" >/dev/null
 members=$(pgs_psql -At -c "SELECT count(*) FROM segments.membership m JOIN segments.segments s ON s.id = m.segment_id WHERE s.name = 'Repeat buyers'")

@@ -9,10 +9,7 @@ source test/lib/pg.sh
 trap pgs_stop EXIT
 pgs_setup
 pgs_start "shared_preload_libraries = 'pg_segments'" "pg_segments.scheduler_enabled = off"
-pgs_psql -c "CREATE DATABASE prog" >/dev/null
-export PGS_DB=prog
-pgs_psql -v orders=2000 -v customers=200 -v seed=3 -f scripts/generate_shop.sql >/dev/null
-pgs_psql -f demo/map_sources.sql -c "SELECT segments.refresh_facts()" >/dev/null
+pgs_demo_shop prog 2000 200 3
 pgs_psql >/dev/null <<'SQL'
 SET pg_segments.facts_max_age = -1;
 CREATE TABLE shop.gate (customer_id bigint);

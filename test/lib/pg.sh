@@ -85,6 +85,16 @@ pgs_stop() {
 
 pgs_psql() { "$PGS_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "${PGS_DB:-postgres}" "$@"; }
 
+# A small generated shop for a harness: database $1 with about $2 orders of $3 customers
+# (scripts/generate_shop.sql, seed $4), its tables mapped as sources (demo/map_sources.sql) and
+# the facts refreshed. Sets PGS_DB to it.
+pgs_demo_shop() {  # db orders customers seed
+  pgs_psql -c "CREATE DATABASE $1" >/dev/null
+  export PGS_DB=$1
+  pgs_psql -v orders="$2" -v customers="$3" -v seed="$4" -f "$PGS_REPO/scripts/generate_shop.sql" >/dev/null
+  pgs_psql -f "$PGS_REPO/demo/map_sources.sql" -c "SELECT segments.refresh_facts()" >/dev/null
+}
+
 # For harnesses: report a passed check, or fail with the server log's last lines and exit.
 ok() { echo "ok - $*"; }
 fail() {
