@@ -403,8 +403,14 @@ BEGIN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
   END;
   IF one_by_one AND cardinality(run_ids) > 1 THEN
+    -- Still the one lock order in this one transaction: the facts, then every segment row of the
+    -- batch (id order), before the first run takes the change-log lock.
+    facts := coalesce(facts, segments_internal._ensure_facts());
+    PERFORM 1 FROM segments.segments x
+    WHERE x.id IN (SELECT y.segment_id FROM segments.runs y WHERE y.id = ANY (run_ids) AND y.status = 'running')
+    ORDER BY x.id FOR NO KEY UPDATE;
     FOR run IN SELECT x.id FROM segments.runs x WHERE x.id = ANY (run_ids) AND x.status = 'running' ORDER BY x.segment_id LOOP
-      RETURN QUERY SELECT * FROM segments_internal._execute_recorded(ARRAY[run], wait, timeout_ms, NULL, progress);
+      RETURN QUERY SELECT * FROM segments_internal._execute_recorded(ARRAY[run], wait, timeout_ms, facts, progress);
     END LOOP;
     RETURN;
   END IF;
@@ -429,6 +435,14 @@ RETURNS SETOF segments.runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE facts boolean := segments_internal._ensure_facts(); runs bigint[] := '{}'; sid bigint;
 BEGIN
+  -- The segment rows in id order before _start_run clears a refresh_now request (an UPDATE of the
+  -- row): else this batch could hold a later row while _execute_batch waits for an earlier one that
+  -- another batch (the worker's) holds, waiting for this one's.
+  IF wait THEN
+    PERFORM 1 FROM segments.segments x WHERE x.id = ANY (ids) ORDER BY x.id FOR NO KEY UPDATE;
+  ELSE
+    PERFORM 1 FROM segments.segments x WHERE x.id = ANY (ids) ORDER BY x.id FOR NO KEY UPDATE SKIP LOCKED;
+  END IF;
   FOREACH sid IN ARRAY ARRAY(SELECT DISTINCT u FROM unnest(ids) u ORDER BY u) LOOP
     runs := runs || segments_internal._start_run(sid, trigger);
   END LOOP;
