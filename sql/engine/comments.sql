@@ -3,7 +3,7 @@
 -- every upgrade. test/regress/sql/insights_bi.sql fails when a column in schemas segments or
 -- segment_members has none.
 
--- segments.customers: the facts (columns not commented next to the table)
+-- segments.customers: the facts (columns not commented in facts/columns.sql)
 COMMENT ON COLUMN segments.customers.first_name IS 'From the contacts source';
 COMMENT ON COLUMN segments.customers.last_name IS 'From the contacts source';
 COMMENT ON COLUMN segments.customers.shipping_address IS 'From the contacts source';
@@ -44,6 +44,17 @@ COMMENT ON COLUMN segments.facts_status.customers IS 'Rows of segments.customers
 COMMENT ON COLUMN segments.facts_status.inserted IS 'Customers new in that refresh';
 COMMENT ON COLUMN segments.facts_status.updated IS 'Customers recomputed in that refresh';
 COMMENT ON COLUMN segments.facts_status.deleted IS 'Customers gone from the sources, removed in that refresh';
+COMMENT ON COLUMN segments.facts_status.full_refreshed_at IS
+  'As-of time of the last full facts refresh (it refits the predictive models); incremental refreshes keep it';
+COMMENT ON COLUMN segments.facts_status.incremental IS 'Whether the last facts refresh was incremental';
+COMMENT ON COLUMN segments.facts_status.bgnbd IS
+  'BG/NBD model fitted by the last full facts refresh over every buyer; segments.customers scores p_alive, expected_orders_90d and expected_next_order_at with it when read';
+COMMENT ON COLUMN segments.facts_status.gammagamma IS
+  'Gamma-Gamma spend model fitted by the last full facts refresh; segments.customers.predicted_clv uses it with bgnbd';
+COMMENT ON COLUMN segments.facts_status.cutoff_day IS
+  'Local day of refreshed_at in the time zone of the refresh: the cut-off day of the BTYD summaries (T of a customer = cutoff_day - btyd_first_day, in weeks)';
+COMMENT ON COLUMN segments.facts_status.changed_since_fit IS
+  'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits once it exceeds pg_segments.facts_refit_share of the buyers the models were fitted over';
 
 COMMENT ON COLUMN segments.changed_customers.customer_id IS 'Customer whose source rows changed (text, as in segments.customers)';
 COMMENT ON COLUMN segments.changed_customers.changed_at IS 'When the change was logged';
@@ -106,10 +117,30 @@ COMMENT ON COLUMN segments.segments.last_error_at IS 'When that refresh failed';
 COMMENT ON COLUMN segments.segments.created_at IS 'When the segment was created';
 COMMENT ON COLUMN segments.segments.updated_at IS 'Last change of its definition';
 COMMENT ON COLUMN segments.segments.pack IS 'Ready-made pack it was installed from (NULL: user-defined)';
+COMMENT ON COLUMN segments.segments.rule IS 'Boolean SQL expression over segments.customers (or NULL when query is set)';
+COMMENT ON COLUMN segments.segments.query IS 'SQL query returning one column of customer ids (or NULL when rule is set)';
+COMMENT ON COLUMN segments.segments.owner IS 'The role the rule runs as (the role that created the segment)';
+COMMENT ON COLUMN segments.segments.status IS
+  'building (never refreshed), active, inactive (paused by deactivate), failed (last refresh failed; last good membership kept)';
+COMMENT ON COLUMN segments.segments.timezone IS 'Time zone in which refresh_interval is added (NULL: the server''s)';
+COMMENT ON COLUMN segments.segments.refresh_requested_at IS 'Set by segments.refresh_now(): the worker refreshes at once';
+COMMENT ON COLUMN segments.segments.consecutive_failures IS 'Failed refreshes since the last success (drives the retry back-off)';
+COMMENT ON COLUMN segments.segments.required_sources IS 'Source kinds the segment needs (checked at create)';
+COMMENT ON COLUMN segments.segments.incremental IS
+  'true: the rule reads only facts columns of one customer (no clock, no subquery, no volatile or user function), so a refresh evaluates it only for customers whose facts changed; false: refreshed in full; NULL: not classified yet (the next refresh does)';
+COMMENT ON COLUMN segments.segments.facts_mark IS
+  'Facts stamp (segments_internal.facts_stamp()) the membership reflects; the next incremental refresh looks at customers stamped later. NULL: the next refresh is full';
+COMMENT ON COLUMN segments.segments.member_count IS 'Members after the last refresh (the history size an incremental refresh starts from)';
+COMMENT ON COLUMN segments.segments.member_revenue IS 'Sum of the members'' revenue marks after the last refresh';
+COMMENT ON COLUMN segments.segments.member_orders IS 'Sum of the members'' order marks after the last refresh';
 
 COMMENT ON COLUMN segments.membership.segment_id IS 'segments.segments.id; key (segment_id, customer_id)';
 COMMENT ON COLUMN segments.membership.customer_id IS 'Member''s customer id (text, as in segments.customers)';
 COMMENT ON COLUMN segments.membership.joined_at IS 'Start of the refresh that added the customer (current stay)';
+COMMENT ON COLUMN segments.membership.revenue_mark IS
+  'The member''s revenue at the last refresh: the next refresh attributes the growth as added revenue';
+COMMENT ON COLUMN segments.membership.orders_mark IS
+  'The member''s orders at the last refresh (so an incremental refresh keeps the history''s orders total exact)';
 
 COMMENT ON COLUMN segments.changes.id IS 'Change id: increases in commit order; a sync job keeps the last one it applied as its cursor';
 COMMENT ON COLUMN segments.changes.segment_id IS 'segments.segments.id';
@@ -132,6 +163,8 @@ COMMENT ON COLUMN segments.runs.sqlstate IS 'SQLSTATE of the error of a failed r
 COMMENT ON COLUMN segments.runs.message IS 'Error message of a failed run, or why it was skipped';
 COMMENT ON COLUMN segments.runs.backend_pid IS 'Process id of the session running it (pg_stat_activity.pid)';
 COMMENT ON COLUMN segments.runs.facts_refreshed IS 'Whether the run refreshed the facts first (they were older than pg_segments.facts_max_age)';
+COMMENT ON COLUMN segments.runs.evaluated IS
+  'Customers whose facts changed and the rule was evaluated for (incremental refresh); NULL: evaluated for everyone (full refresh)';
 
 COMMENT ON COLUMN segments.history.segment_id IS 'segments.segments.id; key (segment_id, run_id)';
 COMMENT ON COLUMN segments.history.run_id IS 'segments.runs.id of the refresh';
@@ -142,6 +175,14 @@ COMMENT ON COLUMN segments.history."left" IS 'Customers who left in it';
 COMMENT ON COLUMN segments.history.revenue IS 'Lifetime revenue of the members after it';
 COMMENT ON COLUMN segments.history.orders IS 'Valid orders of the members after it';
 COMMENT ON COLUMN segments.history.facts_at IS 'As-of time of the facts it used (segments.facts_status.refreshed_at)';
+COMMENT ON COLUMN segments.history.added_revenue IS
+  'Revenue the members before this refresh generated since the previous refresh (RetentionX added revenue)';
+
+COMMENT ON COLUMN segments.shards.server IS 'The postgres_fdw foreign server of the shard (with a user mapping)';
+COMMENT ON COLUMN segments.shards.position IS
+  'The shard''s hash remainder: segments.shard_table() gives it the customers with hash(customer_id) % shards = position';
+COMMENT ON COLUMN segments.shards.added_at IS 'When segments.add_shard declared it';
+COMMENT ON COLUMN segments.shards.added_by IS 'The role that declared it (segments.add_shard''s caller)';
 
 COMMENT ON COLUMN segments.members.segment IS 'Segment name; natural key (segment, customer_id)';
 COMMENT ON COLUMN segments.members.customer_id IS 'Member''s customer id (text: join the shop''s table on shop_id::text = customer_id)';

@@ -109,65 +109,6 @@ CREATE TABLE segments_internal.customer_facts (
 );
 COMMENT ON TABLE segments_internal.customer_facts IS
   'Stored customer facts (internal: read segments.customers), one row per customer found in any source, as of the last segments.refresh_facts()';
-COMMENT ON COLUMN segments_internal.customer_facts.customer_id IS 'The customer''s id in the mapped sources';
-COMMENT ON COLUMN segments_internal.customer_facts.email IS 'From the contacts source';
-COMMENT ON COLUMN segments_internal.customer_facts.opted_in IS 'Opted in to marketing (contacts source)';
-COMMENT ON COLUMN segments_internal.customer_facts.lead_at IS 'Lead date: earliest contacts.created_at';
-COMMENT ON COLUMN segments_internal.customer_facts.first_order_at IS 'First valid order';
-COMMENT ON COLUMN segments_internal.customer_facts.second_order_at IS 'Second valid order';
-COMMENT ON COLUMN segments_internal.customer_facts.last_order_at IS 'Latest valid order';
-COMMENT ON COLUMN segments_internal.customer_facts.attempted_orders_14d IS
-  'Orders of any status (valid or not; refunds excluded, as in attempted_orders) in the 14 days before refreshed_at';
-COMMENT ON COLUMN segments_internal.customer_facts.checkouts_7d IS 'checkout events in the 7 days before refreshed_at (also _14d)';
-COMMENT ON COLUMN segments_internal.customer_facts.checkouts_14d IS 'checkout events in the 14 days before refreshed_at';
-COMMENT ON COLUMN segments_internal.customer_facts.campaign_engagements_30d IS
-  'email_open and email_click events in the 30 days before refreshed_at';
-COMMENT ON COLUMN segments_internal.customer_facts.active_subscriptions IS 'Subscriptions with status active (trial or not)';
-COMMENT ON COLUMN segments_internal.customer_facts.paid_subscriptions IS 'Subscriptions that are not trials (is_trial false)';
-COMMENT ON COLUMN segments_internal.customer_facts.trials IS 'Trial subscriptions (is_trial)';
-COMMENT ON COLUMN segments_internal.customer_facts.trials_30d IS 'Trial subscriptions started in the 30 days before refreshed_at';
-COMMENT ON COLUMN segments_internal.customer_facts.engaged_trials IS 'Trial subscriptions with status trialing and an engagement rating above 3';
-COMMENT ON COLUMN segments_internal.customer_facts.active_5_star_subscriptions IS 'Subscriptions with status active and an engagement rating of 5';
-COMMENT ON COLUMN segments_internal.customer_facts.slipping_trials IS 'Trial subscriptions started more than 2 and less than 30 days before refreshed_at, rated 1 or 2 or last seen more than 7 days before it';
-COMMENT ON COLUMN segments_internal.customer_facts.subscriptions_seen_30d IS 'Subscriptions last seen (last_seen_at) at most 30 days before refreshed_at, or later';
-COMMENT ON COLUMN segments_internal.customer_facts.opted_in_over_30d IS 'Contact rows opted in to marketing and created 30 days or more before refreshed_at (or with no created_at)';
-COMMENT ON COLUMN segments_internal.customer_facts.busy_deals_90d IS 'Deals created in the 90 days before refreshed_at with more than 2 updates in the last 30 days (updates_30d)';
-COMMENT ON COLUMN segments_internal.customer_facts.new_deals_touched_30d IS 'Deals created in the 90 days before refreshed_at and updated (else created) in the last 30 days';
-COMMENT ON COLUMN segments_internal.customer_facts.orders IS
-  'Valid orders; a refund (valid row with a negative amount) is not an order, it reduces revenue';
-COMMENT ON COLUMN segments_internal.customer_facts.attempted_orders IS 'All orders, valid or not (cancelled, failed); refunds excluded';
-COMMENT ON COLUMN segments_internal.customer_facts.revenue IS 'clv() of valid orders; 0 without any';
-COMMENT ON COLUMN segments_internal.customer_facts.aov IS 'Average order value: revenue / orders';
-COMMENT ON COLUMN segments_internal.customer_facts.order_latency_days IS 'order_latency() of valid orders: mean days between orders';
-COMMENT ON COLUMN segments_internal.customer_facts.lifecycle IS 'lifecycle_stage() of valid orders as of refreshed_at';
-COMMENT ON COLUMN segments_internal.customer_facts.value_band IS 'value_band of aov against the mean aov of all buyers';
-COMMENT ON COLUMN segments_internal.customer_facts.first_order_delay_days IS 'Days from lead_at to the first valid order';
-COMMENT ON COLUMN segments_internal.customer_facts.second_order_delay_days IS 'Days from the first to the second valid order';
-COMMENT ON COLUMN segments_internal.customer_facts.orders_7d IS 'Valid orders in the 7 days before refreshed_at (also _14d, _30d, _90d)';
-COMMENT ON COLUMN segments_internal.customer_facts.product_views_14d IS 'product_view events in the last 14 days (also _7d, _30d)';
-COMMENT ON COLUMN segments_internal.customer_facts.last_abandoned_cart_at IS
-  'Latest cart_add (within 30 days) that was the last add before no order/checkout followed within 15 minutes';
-COMMENT ON COLUMN segments_internal.customer_facts.abandoned_carts_7d IS 'Abandoned carts (see last_abandoned_cart_at) in the last 7 days (also _14d)';
-COMMENT ON COLUMN segments_internal.customer_facts.last_campaign_engagement_at IS 'Latest email_open or email_click event';
-COMMENT ON COLUMN segments_internal.customer_facts.last_engaged_at IS 'Latest email open/click, session, or subscription last_seen_at';
-COMMENT ON COLUMN segments_internal.customer_facts.subscription_status IS 'Status of the latest subscription';
-COMMENT ON COLUMN segments_internal.customer_facts.has_active_subscription IS 'Has a paid (non-trial) subscription with status active';
-COMMENT ON COLUMN segments_internal.customer_facts.on_trial IS 'Has a trial subscription that is trialing or active';
-COMMENT ON COLUMN segments_internal.customer_facts.trial_started_at IS 'Start of the latest trial';
-COMMENT ON COLUMN segments_internal.customer_facts.engagement_rating IS 'Engagement rating (1..5) of the latest subscription that has one';
-COMMENT ON COLUMN segments_internal.customer_facts.deals_90d IS 'Deals created in the last 90 days';
-COMMENT ON COLUMN segments_internal.customer_facts.lost_deals_90d IS 'Deals lost (state lost, updated or created) in the last 90 days';
-COMMENT ON COLUMN segments_internal.customer_facts.deal_updates_30d IS 'Most updates of one deal in the last 30 days (updates_30d, else 1 if updated_at is recent)';
-COMMENT ON COLUMN segments_internal.customer_facts.horizon_at IS
-  'Earliest time after refreshed_at at which a stored window, life-cycle, abandoned-cart or not-yet-visible (future-dated) fact of this row changes with no new data (NULL: never); an incremental refresh recomputes the row once it has passed';
-COMMENT ON COLUMN segments_internal.customer_facts.btyd_frequency IS
-  'BTYD summary (rfm_summary in weeks, as of refreshed_at): repeat purchase days, i.e. distinct days with a valid order after the first; NULL without any';
-COMMENT ON COLUMN segments_internal.customer_facts.btyd_recency IS
-  'BTYD summary: weeks from the first to the last purchase day (0 with one purchase day)';
-COMMENT ON COLUMN segments_internal.customer_facts.btyd_monetary IS
-  'BTYD summary: mean spend of the repeat purchase days (the first day excluded; 0 with one purchase day)';
-COMMENT ON COLUMN segments_internal.customer_facts.btyd_first_day IS
-  'BTYD summary: first purchase day (local day in the time zone of the facts refresh); T = (segments.facts_status.cutoff_day - btyd_first_day) / 7 weeks';
 -- Read only through the view segments.customers (column grants there: access/grants.sql).
 REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC;
 -- An incremental refresh finds the rows whose horizon has passed without a scan.
@@ -191,17 +132,6 @@ CREATE TABLE segments.facts_status (
   changed_since_fit bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
-COMMENT ON COLUMN segments.facts_status.full_refreshed_at IS
-  'As-of time of the last full facts refresh (it refits the predictive models); incremental refreshes keep it';
-COMMENT ON COLUMN segments.facts_status.incremental IS 'Whether the last facts refresh was incremental';
-COMMENT ON COLUMN segments.facts_status.bgnbd IS
-  'BG/NBD model fitted by the last full facts refresh over every buyer; segments.customers scores p_alive, expected_orders_90d and expected_next_order_at with it when read';
-COMMENT ON COLUMN segments.facts_status.gammagamma IS
-  'Gamma-Gamma spend model fitted by the last full facts refresh; segments.customers.predicted_clv uses it with bgnbd';
-COMMENT ON COLUMN segments.facts_status.cutoff_day IS
-  'Local day of refreshed_at in the time zone of the refresh: the cut-off day of the BTYD summaries (T of a customer = cutoff_day - btyd_first_day, in weeks)';
-COMMENT ON COLUMN segments.facts_status.changed_since_fit IS
-  'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits once it exceeds pg_segments.facts_refit_share of the buyers the models were fitted over';
 GRANT SELECT ON segments.facts_status TO segments_reader, segments_editor;
 
 -- Customers whose source rows changed since the last refresh (logged by segments.track_changes).
@@ -254,22 +184,6 @@ CREATE TABLE segments.segments (
 );
 COMMENT ON TABLE segments.segments IS
   'Segment catalog: name, rule or query, owner, status (building, active, inactive, failed), schedule, last error';
-COMMENT ON COLUMN segments.segments.rule IS 'Boolean SQL expression over segments.customers (or NULL when query is set)';
-COMMENT ON COLUMN segments.segments.query IS 'SQL query returning one column of customer ids (or NULL when rule is set)';
-COMMENT ON COLUMN segments.segments.owner IS 'The role the rule runs as (the role that created the segment)';
-COMMENT ON COLUMN segments.segments.status IS
-  'building (never refreshed), active, inactive (paused by deactivate), failed (last refresh failed; last good membership kept)';
-COMMENT ON COLUMN segments.segments.timezone IS 'Time zone in which refresh_interval is added (NULL: the server''s)';
-COMMENT ON COLUMN segments.segments.refresh_requested_at IS 'Set by segments.refresh_now(): the worker refreshes at once';
-COMMENT ON COLUMN segments.segments.consecutive_failures IS 'Failed refreshes since the last success (drives the retry back-off)';
-COMMENT ON COLUMN segments.segments.required_sources IS 'Source kinds the segment needs (checked at create)';
-COMMENT ON COLUMN segments.segments.incremental IS
-  'true: the rule reads only facts columns of one customer (no clock, no subquery, no volatile or user function), so a refresh evaluates it only for customers whose facts changed; false: refreshed in full; NULL: not classified yet (the next refresh does)';
-COMMENT ON COLUMN segments.segments.facts_mark IS
-  'Facts stamp (segments_internal.facts_stamp()) the membership reflects; the next incremental refresh looks at customers stamped later. NULL: the next refresh is full';
-COMMENT ON COLUMN segments.segments.member_count IS 'Members after the last refresh (the history size an incremental refresh starts from)';
-COMMENT ON COLUMN segments.segments.member_revenue IS 'Sum of the members'' revenue marks after the last refresh';
-COMMENT ON COLUMN segments.segments.member_orders IS 'Sum of the members'' order marks after the last refresh';
 SELECT pg_catalog.pg_extension_config_dump('segments.segments', '');
 SELECT pg_catalog.pg_extension_config_dump('segments.segments_id_seq', '');
 
@@ -285,10 +199,6 @@ CREATE TABLE segments.membership (
   PRIMARY KEY (segment_id, customer_id)
 );
 COMMENT ON TABLE segments.membership IS 'Current members of each segment (written only by refreshes)';
-COMMENT ON COLUMN segments.membership.revenue_mark IS
-  'The member''s revenue at the last refresh: the next refresh attributes the growth as added revenue';
-COMMENT ON COLUMN segments.membership.orders_mark IS
-  'The member''s orders at the last refresh (so an incremental refresh keeps the history''s orders total exact)';
 SELECT pg_catalog.pg_extension_config_dump('segments.membership', '');
 
 CREATE TABLE segments.changes (
@@ -326,8 +236,6 @@ CREATE INDEX ON segments.runs (segment_id, id);
 CREATE INDEX ON segments.runs (status) WHERE status = 'running';
 COMMENT ON TABLE segments.runs IS
   'One row per segment refresh: trigger, times, status (running, succeeded, failed, skipped), joined/left, error';
-COMMENT ON COLUMN segments.runs.evaluated IS
-  'Customers whose facts changed and the rule was evaluated for (incremental refresh); NULL: evaluated for everyone (full refresh)';
 SELECT pg_catalog.pg_extension_config_dump('segments.runs', '');
 SELECT pg_catalog.pg_extension_config_dump('segments.runs_id_seq', '');
 
@@ -346,8 +254,6 @@ CREATE TABLE segments.history (
 );
 COMMENT ON TABLE segments.history IS
   'Segment development: one row per successful refresh (size, joined, left, members'' revenue and orders, added revenue)';
-COMMENT ON COLUMN segments.history.added_revenue IS
-  'Revenue the members before this refresh generated since the previous refresh (RetentionX added revenue)';
 SELECT pg_catalog.pg_extension_config_dump('segments.history', '');
 
 -- Row-level security for reading (nobody but the owner can write): a role reads the segments of

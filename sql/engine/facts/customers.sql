@@ -62,7 +62,7 @@ BEGIN
   END LOOP;
   EXECUTE format('CREATE OR REPLACE VIEW segments.customers AS SELECT %s FROM segments_internal.customer_facts c',
                  array_to_string(sel, ', '));
-  -- The stored columns' comments (sql/engine/schema.sql), and the derived ones'.
+  -- The stored columns' comments (sql/engine/facts/columns.sql), and the derived ones'.
   FOR col IN SELECT a.attname, coalesce(notes ->> a.attname::text, col_description(t.attrelid, t.attnum)) AS note
              FROM pg_attribute a
              LEFT JOIN pg_attribute t ON t.attrelid = 'segments_internal.customer_facts'::regclass AND t.attname = a.attname

@@ -21,10 +21,5 @@ CREATE TABLE segments.shards (
 );
 COMMENT ON TABLE segments.shards IS
   'The shards of a sharded pg_segments (one postgres_fdw server each; written by segments.add_shard): each computes the facts of its own customers';
-COMMENT ON COLUMN segments.shards.server IS 'The postgres_fdw foreign server of the shard (with a user mapping)';
-COMMENT ON COLUMN segments.shards.position IS
-  'The shard''s hash remainder: segments.shard_table() gives it the customers with hash(customer_id) % shards = position';
-COMMENT ON COLUMN segments.shards.added_at IS 'When segments.add_shard declared it';
-COMMENT ON COLUMN segments.shards.added_by IS 'The role that declared it (segments.add_shard''s caller)';
 SELECT pg_catalog.pg_extension_config_dump('segments.shards', '');
 GRANT SELECT ON segments.shards TO PUBLIC;
