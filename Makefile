@@ -8,8 +8,9 @@ SRCS = $(sort $(wildcard src/*.cpp src/core/*.cpp src/core/*/*.cpp src/pg/*.cpp 
 OBJS = $(SRCS:.cpp=.o)
 
 # The install script of this version, and the upgrade script from the previous release: its
-# hand-written run-once part (sql/updates/<from>--<to>/*.sql, one file per issue, in name order)
-# followed by every replaceable ("each") file of sql/order.txt, re-run with CREATE OR REPLACE.
+# replaceable files marked "first" in sql/order.txt (what the run-once part uses: the roles), its
+# hand-written run-once part (sql/updates/<from>--<to>/*.sql, one file per issue, in name order),
+# then every replaceable ("each") file of sql/order.txt, re-run with CREATE OR REPLACE.
 # test/harness/upgrade.sh proves that an upgraded database equals a fresh install.
 UPGRADE_FROM = 0.1
 UPGRADE_SCRIPT = $(EXTENSION)--$(UPGRADE_FROM)--$(EXTVERSION).sql
@@ -17,7 +18,8 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
 # Released install scripts are frozen files (never rebuilt).
 DATA = $(EXTENSION)--0.1.sql
 # The install script's sources, in the order sql/order.txt gives (see the comments there).
-SQL_PARTS = $(addprefix sql/,$(shell awk '$$1 == "once" || $$1 == "each" {print $$2}' sql/order.txt))
+SQL_PARTS = $(addprefix sql/,$(shell awk '$$1 == "once" || $$1 == "each" || $$1 == "first" {print $$2}' sql/order.txt))
+FIRST_PARTS = $(addprefix sql/,$(shell awk '$$1 == "first" {print $$2}' sql/order.txt))
 EACH_PARTS = $(addprefix sql/,$(shell awk '$$1 == "each" {print $$2}' sql/order.txt))
 UPGRADE_PARTS = $(sort $(wildcard sql/updates/$(UPGRADE_FROM)--$(EXTVERSION)/*.sql))
 
@@ -42,8 +44,8 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) sql/order.txt
 	cat $(SQL_PARTS) > $@
 
-$(UPGRADE_SCRIPT): sql/updates/header.sql $(UPGRADE_PARTS) $(EACH_PARTS) sql/order.txt
-	cat sql/updates/header.sql $(UPGRADE_PARTS) $(EACH_PARTS) > $@
+$(UPGRADE_SCRIPT): sql/updates/header.sql $(FIRST_PARTS) $(UPGRADE_PARTS) $(EACH_PARTS) sql/order.txt
+	cat sql/updates/header.sql $(FIRST_PARTS) $(UPGRADE_PARTS) $(EACH_PARTS) > $@
 
 %.o: %.cpp
 	$(CXX) $(CXXFLAGS) $(CPPFLAGS) -fPIC -c -o $@ $<

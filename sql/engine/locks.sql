@@ -32,3 +32,18 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION segments_internal.take_lock(text) IS
   'Takes the named engine lock (facts, change log) until commit; see sql/engine/locks.sql for the lock order';
+
+-- Step 2 of the lock order: the given segments' rows, in increasing id order (ids not found are
+-- skipped). wait => false skips rows another transaction holds instead of waiting for them.
+CREATE OR REPLACE FUNCTION segments_internal.lock_segment_rows(ids bigint[], wait boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF wait THEN
+    PERFORM 1 FROM segments.segments x WHERE x.id = ANY (ids) ORDER BY x.id FOR NO KEY UPDATE;
+  ELSE
+    PERFORM 1 FROM segments.segments x WHERE x.id = ANY (ids) ORDER BY x.id FOR NO KEY UPDATE SKIP LOCKED;
+  END IF;
+END $$;
+COMMENT ON FUNCTION segments_internal.lock_segment_rows(bigint[], boolean) IS
+  'Locks the given segments'' rows in increasing id order (step 2 of the lock order in sql/engine/locks.sql); wait => false skips rows held by others';

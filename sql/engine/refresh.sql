@@ -406,9 +406,8 @@ BEGIN
     -- Still the one lock order in this one transaction: the facts, then every segment row of the
     -- batch (id order), before the first run takes the change-log lock.
     facts := coalesce(facts, segments_internal._ensure_facts());
-    PERFORM 1 FROM segments.segments x
-    WHERE x.id IN (SELECT y.segment_id FROM segments.runs y WHERE y.id = ANY (run_ids) AND y.status = 'running')
-    ORDER BY x.id FOR NO KEY UPDATE;
+    PERFORM segments_internal.lock_segment_rows(ARRAY(
+      SELECT y.segment_id FROM segments.runs y WHERE y.id = ANY (run_ids) AND y.status = 'running'));
     FOR run IN SELECT x.id FROM segments.runs x WHERE x.id = ANY (run_ids) AND x.status = 'running' ORDER BY x.segment_id LOOP
       RETURN QUERY SELECT * FROM segments_internal._execute_recorded(ARRAY[run], wait, timeout_ms, facts, progress);
     END LOOP;
@@ -438,11 +437,7 @@ BEGIN
   -- The segment rows in id order before _start_run clears a refresh_now request (an UPDATE of the
   -- row): else this batch could hold a later row while _execute_batch waits for an earlier one that
   -- another batch (the worker's) holds, waiting for this one's.
-  IF wait THEN
-    PERFORM 1 FROM segments.segments x WHERE x.id = ANY (ids) ORDER BY x.id FOR NO KEY UPDATE;
-  ELSE
-    PERFORM 1 FROM segments.segments x WHERE x.id = ANY (ids) ORDER BY x.id FOR NO KEY UPDATE SKIP LOCKED;
-  END IF;
+  PERFORM segments_internal.lock_segment_rows(ids, wait);
   FOREACH sid IN ARRAY ARRAY(SELECT DISTINCT u FROM unnest(ids) u ORDER BY u) LOOP
     runs := runs || segments_internal._start_run(sid, trigger);
   END LOOP;

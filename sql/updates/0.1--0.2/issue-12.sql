@@ -3,7 +3,6 @@
 
 -- Internal helpers live in a schema of their own (sql/schemas.sql): PUBLIC may not use it.
 CREATE SCHEMA IF NOT EXISTS segments_internal;  -- issue-11.sql, which runs before this file, creates tables in it
-COMMENT ON SCHEMA segments_internal IS 'pg_segments internal helpers (not part of the API)';
 REVOKE ALL ON SCHEMA segments_internal FROM PUBLIC;
 GRANT USAGE ON SCHEMA segments_internal TO segments_reader, segments_editor;
 

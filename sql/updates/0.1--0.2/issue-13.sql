@@ -11,11 +11,7 @@ ALTER TYPE @extschema@.gammagamma_model ADD ATTRIBUTE status text,
 CREATE TYPE @extschema@.mbgnbd_model AS (r double precision, alpha double precision, a double precision,
   b double precision, log_likelihood double precision, customers bigint, converged boolean, iterations integer, status text, unit text,
   std_errors double precision[], aic double precision, bic double precision);
-COMMENT ON TYPE @extschema@.mbgnbd_model IS
-  'Fitted MBG/NBD model (Batislam, Denizel & Filiztekin 2007): the BG/NBD where a customer may also drop out right after the first purchase; same parameters r, alpha, a, b';
 CREATE TYPE @extschema@.bgbb_model AS (alpha double precision, beta double precision, gamma double precision,
   delta double precision, log_likelihood double precision, customers bigint, converged boolean, iterations integer, status text, unit text,
   std_errors double precision[], aic double precision, bic double precision);
-COMMENT ON TYPE @extschema@.bgbb_model IS
-  'Fitted BG/BB model (Fader, Hardie & Shang 2010) for discrete transaction opportunities: purchase probability per period Beta(alpha, beta), drop-out probability per period Beta(gamma, delta)';
 

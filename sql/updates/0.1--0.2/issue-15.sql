@@ -2,8 +2,6 @@
 -- definitions (fit states, the time_unit rfm_summary, the sharded mode's functions) are re-run
 -- from their area files by the upgrade script.
 CREATE TYPE @extschema@.time_unit AS ENUM ('days', 'weeks');
-COMMENT ON TYPE @extschema@.time_unit IS
-  'Period of a BTYD summary: days or weeks (an enum, so that calls with it can be pushed down to shards)';
 CREATE TABLE segments_internal.facts_globals (
   id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
   mean_aov numeric,
