@@ -37,9 +37,9 @@ DECLARE
   editor_routines name[] := ARRAY['create_segment', 'alter_segment', 'drop_segment', 'activate_segment',
     'deactivate_segment', 'refresh', 'refresh_now', 'refresh_all', 'wake_worker'];
   reader_c_routines name[] := ARRAY['worker_preloaded', 'worker_serves', 'worker_status_rows', 'progress_rows'];
-  -- the per-source fact queries compute_facts inlines (read-only, SECURITY INVOKER)
+  -- the per-source fact queries and the mean AOV compute_facts inlines (read-only, SECURITY INVOKER)
   reader_helpers name[] := ARRAY['_get', '_check_schedule', 'order_facts', 'contact_facts', 'event_facts',
-    'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts', 'holdout_customers', 'holdout_check'];
+    'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts', '_mean_aov', 'holdout_customers', 'holdout_check'];
   grantee text;
 BEGIN
   FOR r IN

@@ -56,6 +56,10 @@ COMMENT ON COLUMN segments.facts_status.cutoff_day IS
 COMMENT ON COLUMN segments.facts_status.changed_since_fit IS
   'Customers recomputed because their source rows changed, summed over the incremental refreshes since the last fit (full refresh); the automatic refresh refits once it exceeds pg_segments.facts_refit_share of the buyers the models were fitted over';
 
+COMMENT ON COLUMN segments.facts_status.aov_sum IS
+  'Exact sum of the stored AOVs of the buyers (customers with orders); the value bands are cut at aov_sum / buyers. Kept by difference by incremental refreshes; NULL: not known yet (the next incremental refresh sums the rows)';
+COMMENT ON COLUMN segments.facts_status.buyers IS 'Customers with orders in segments.customers (the count of aov_sum)';
+
 COMMENT ON COLUMN segments.changed_customers.customer_id IS 'Customer whose source rows changed (text, as in segments.customers)';
 COMMENT ON COLUMN segments.changed_customers.changed_at IS 'When the change was logged';
 

@@ -129,7 +129,11 @@ CREATE TABLE segments.facts_status (
   bgnbd @extschema@.bgnbd_model,
   gammagamma @extschema@.gammagamma_model,
   cutoff_day date,
-  changed_since_fit bigint NOT NULL DEFAULT 0
+  changed_since_fit bigint NOT NULL DEFAULT 0,
+  -- the exact sum and count of the buyers' stored AOVs (the mean the value bands use), kept by
+  -- difference by an incremental refresh instead of two scans of every row; NULL: not known (scan)
+  aov_sum numeric,
+  buyers bigint
 );
 COMMENT ON TABLE segments.facts_status IS 'The last segments.refresh_facts(): as-of time, duration, row counts';
 GRANT SELECT ON segments.facts_status TO segments_reader, segments_editor;
@@ -198,6 +202,8 @@ CREATE TABLE segments.membership (
   orders_mark int NOT NULL DEFAULT 0,
   PRIMARY KEY (segment_id, customer_id)
 );
+-- An incremental segment refresh reads the memberships of the customers whose facts changed.
+CREATE INDEX ON segments.membership (customer_id);
 COMMENT ON TABLE segments.membership IS 'Current members of each segment (written only by refreshes)';
 SELECT pg_catalog.pg_extension_config_dump('segments.membership', '');
 

@@ -7,6 +7,17 @@
 -- returns the rows of the view segments.customers, clock columns included (at as_of), scored with
 -- models fitted over everyone here (or those of facts_globals): a full refresh at as_of stores these
 -- rows and their fit, and the view then gives the same scores; defaults come from the stored table's columns.
+-- The mean AOV the value bands are cut at, from the exact sum and count of the buyers' AOVs: the
+-- sum's trailing zeros trimmed, so that it does not depend on which rows were summed (a numeric
+-- sum has the largest display scale of its terms, and a quotient's digits follow its operands'
+-- scales): an incremental refresh keeps the sum by difference, a sharded one adds the shards'.
+CREATE OR REPLACE FUNCTION segments_internal._mean_aov(aov_sum numeric, buyers bigint) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT trim_scale(aov_sum) / nullif(buyers, 0)
+$$;
+COMMENT ON FUNCTION segments_internal._mean_aov(numeric, bigint) IS
+  'Internal: the mean AOV of the value bands from the exact sum and count of the buyers'' AOVs';
+
 DO $gen$
 DECLARE
   -- alias, per-customer query; a customer is any id found in any of them
@@ -89,7 +100,8 @@ models AS (
   HAVING NOT EXISTS (SELECT FROM segments_internal.facts_globals)
 ),
 m AS (SELECT coalesce((SELECT g.mean_aov FROM segments_internal.facts_globals g),
-                      avg(o.revenue / o.orders) FILTER (WHERE o.orders > 0)) AS mean_aov FROM o),
+                      segments_internal._mean_aov(sum(o.revenue / o.orders) FILTER (WHERE o.orders > 0),
+                                                  count(*) FILTER (WHERE o.orders > 0))) AS mean_aov FROM o),
 ids AS (%2$s)
 SELECT %3$s
 FROM ids

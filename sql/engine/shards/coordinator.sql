@@ -247,11 +247,11 @@ BEGIN
         gg_states := gg_states || st.gammagamma;
       END IF;
     END LOOP;
-    -- 2. Exactly what one node computes: avg(numeric) is its exact sum / its count.
+    -- 2. Exactly what one node computes: the exact sum / the count.
     cur := NULL;
-    mean := CASE WHEN total_buyers > 0 THEN total_sum / total_buyers END;
+    mean := segments_internal._mean_aov(total_sum, total_buyers);
     IF incremental THEN
-      old_mean := CASE WHEN old_buyers > 0 THEN old_sum / old_buyers END;
+      old_mean := segments_internal._mean_aov(old_sum, old_buyers);
       step3 := format('SELECT segments_internal._shard_reband_facts(%L, %L)', old_mean, mean);  -- check-order: remote
       step3_cols := 'done text';
     ELSE

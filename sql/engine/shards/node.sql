@@ -86,12 +86,6 @@ BEGIN
   PERFORM segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true, r.changed);
   customers := r.customers; inserted := r.inserted; updated := r.updated; deleted := r.deleted;
   old_sum := r.old_sum; old_buyers := r.old_buyers; aov_sum := r.new_sum; buyers := r.new_buyers; changed := r.changed;
-  -- Nothing recomputed here (nothing read): the sums are the stored ones, before and after.
-  IF recomputed = 0 THEN
-    SELECT sum(f.aov) FILTER (WHERE f.orders > 0), count(*) FILTER (WHERE f.orders > 0) INTO aov_sum, buyers
-    FROM segments_internal.customer_facts f;
-    old_sum := aov_sum; old_buyers := buyers;
-  END IF;
   RETURN NEXT;
 END $$;
 

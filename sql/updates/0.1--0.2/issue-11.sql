@@ -131,3 +131,11 @@ ALTER TABLE segments_internal.customer_facts
   ADD COLUMN opted_in_over_30d int NOT NULL DEFAULT 0,
   ADD COLUMN busy_deals_90d int NOT NULL DEFAULT 0,
   ADD COLUMN new_deals_touched_30d int NOT NULL DEFAULT 0;
+
+-- incremental refresh cost (11a, session 4): the exact sum and count of the buyers' AOVs, kept by
+-- an incremental facts refresh (NULL until known: then it sums the rows once), and the index an
+-- incremental segment refresh reads the changed customers' memberships by.
+ALTER TABLE segments.facts_status
+  ADD COLUMN aov_sum numeric,
+  ADD COLUMN buyers bigint;
+CREATE INDEX ON segments.membership (customer_id);

@@ -114,7 +114,7 @@ BEGIN
   RETURN n;
 END $$;
 CREATE TABLE inc.steps(step int, at timestamptz, logged int, horizon_passed int, recomputed bigint, differences bigint,
-                       score_differences bigint, scored bigint, moved_untouched bigint);
+                       score_differences bigint, scored bigint, moved_untouched bigint, totals_differ boolean);
 DO $$
 DECLARE s int; r segments.facts_status; logged int; passed int; now_ timestamptz;
 BEGIN
@@ -134,15 +134,35 @@ BEGIN
       -- customers whose BTYD summary stayed but whose p_alive moved with the clock (their T grew)
       (SELECT count(*) FROM before_step b JOIN segments.customers c USING (customer_id)
        WHERE (c.btyd_frequency, c.btyd_recency, c.btyd_first_day) = (b.btyd_frequency, b.btyd_recency, b.btyd_first_day)
-         AND c.p_alive <> b.p_alive));
+         AND c.p_alive <> b.p_alive),
+      -- the AOV totals kept by difference against a sum of the rows, and the mean cut from them to the digit
+      (SELECT (s.aov_sum, s.buyers) IS DISTINCT FROM (x.total, x.n)
+              OR segments_internal._mean_aov(s.aov_sum, s.buyers)::text IS DISTINCT FROM segments_internal._mean_aov(x.total, x.n)::text
+       FROM segments.facts_status s,
+            (SELECT coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0) AS total, count(*) FILTER (WHERE f.orders > 0) AS n
+             FROM segments_internal.customer_facts f) x));
     DROP TABLE before_step;
   END LOOP;
 END $$;
 SELECT count(*) AS steps, sum(differences) AS differences, sum(score_differences) AS score_differences,
+       count(*) FILTER (WHERE totals_differ) AS aov_totals_differ,
        bool_and(scored > 40) AS scored, sum(moved_untouched) > 0 AS scores_move_with_the_clock, sum(logged) > 0 AS some_logged,
        sum(horizon_passed) > 0 AS some_horizons_passed, bool_and(recomputed <= logged + horizon_passed) AS only_those,
        max(at) - min(at) > interval '30 days' AS clock_moved
 FROM inc.steps;
+-- The mean AOV does not depend on which rows the kept sum went through: a buyer with a tiny AOV
+-- (0.03: the most digits of all) comes and goes; the kept sum keeps that many digits, a sum of the
+-- rows does not, and the mean is the same to the last digit.
+INSERT INTO inc.orders(customer, at, amount, status) VALUES ('tiny', (SELECT max(at) FROM inc.steps) - interval '1 hour', 0.03, 'paid');
+SELECT inserted FROM segments.refresh_facts((SELECT max(at) FROM inc.steps), incremental => true);
+DELETE FROM inc.orders WHERE customer = 'tiny';
+SELECT deleted FROM segments.refresh_facts((SELECT max(at) FROM inc.steps), incremental => true);
+SELECT scale(s.aov_sum) > scale(x.total) AS kept_more_digits, s.aov_sum = x.total AS same_sum,
+       segments_internal._mean_aov(s.aov_sum, s.buyers)::text = segments_internal._mean_aov(x.total, x.n)::text AS same_mean,
+       inc.differences((SELECT max(at) FROM inc.steps)) AS differences
+FROM segments.facts_status s,
+     (SELECT sum(f.aov) FILTER (WHERE f.orders > 0) AS total, count(*) FILTER (WHERE f.orders > 0) AS n
+      FROM segments_internal.customer_facts f) x;
 -- The per-subscription / per-deal counts the payments and crm packs read took part (not all zero).
 SELECT count(*) FILTER (WHERE trials_30d > 0) > 0 AS trials, count(*) FILTER (WHERE slipping_trials > 0) > 0 AS slipping,
        count(*) FILTER (WHERE engaged_trials > 0) > 0 AS engaged, count(*) FILTER (WHERE subscriptions_seen_30d > 0) > 0 AS seen,
