@@ -1,5 +1,8 @@
 #include "fixed_decimal.h"
 
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 namespace pgs::core {
@@ -92,7 +95,53 @@ void fixed_to_text(int128_t units, int scale, char (&buf)[kFixedTextSize]) {
     buf[k] = '\0';
 }
 
+namespace {
+// 10^n for n <= 22 (every one an exact double) and n <= 27 (exact in x87's 64-bit mantissa:
+// 5^27 < 2^63).
+constexpr double kPow10d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+#if LDBL_MANT_DIG == 64
+long double pow10_ld(int n) {
+    static const auto table = [] {
+        struct T {
+            long double p[28];
+        } t{};
+        t.p[0] = 1;
+        for (int i = 1; i <= 27; ++i) t.p[i] = t.p[i - 1] * 10;
+        return t;
+    }();
+    return table.p[n];
+}
+#endif
+}  // namespace
+
+// Two shortcuts, both giving exactly the double the text round trip gives (its cost, an int128
+// division per digit plus strtod, was half of value_band's time):
+// - |units| <= 2^53, scale <= 22: both operands are exact doubles, and one IEEE division is
+//   correctly rounded (Clinger's fast path).
+// - |units| < 2^64, scale <= 27, x87 long double: the quotient correctly rounded to 64 bits, then to
+//   53. That second rounding can only go wrong when the 64-bit quotient lies exactly halfway
+//   between two doubles (a 64-bit value nearest to the exact quotient cannot lie beyond such a
+//   midpoint, which is itself a 64-bit value), so that case takes the text path.
 double fixed_to_double(int128_t units, int scale) {
+    const bool negative = units < 0;
+    const unsigned __int128 mag =
+        negative ? -static_cast<unsigned __int128>(units) : static_cast<unsigned __int128>(units);
+    if (mag <= (static_cast<unsigned __int128>(1) << 53) && scale <= 22) {
+        const double d = static_cast<double>(static_cast<std::uint64_t>(mag)) / kPow10d[scale];
+        return negative ? -d : d;
+    }
+#if LDBL_MANT_DIG == 64
+    if (mag <= UINT64_MAX && scale <= 27) {
+        const long double q = static_cast<long double>(static_cast<std::uint64_t>(mag)) / pow10_ld(scale);
+        int exp;
+        const auto bits = static_cast<std::uint64_t>(std::ldexp(std::frexp(q, &exp), 64));  // exact
+        if ((bits & 0x7FF) != 0x400) {
+            const auto d = static_cast<double>(q);
+            return negative ? -d : d;
+        }
+    }
+#endif
     char buf[kFixedTextSize];
     fixed_to_text(units, scale, buf);
     return std::strtod(buf, nullptr);

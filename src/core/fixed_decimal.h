@@ -50,7 +50,7 @@ constexpr int kFixedTextSize = 48;
 // exactly) into buf, NUL-terminated.
 void fixed_to_text(int128_t units, int scale, char (&buf)[kFixedTextSize]);
 
-// The double nearest to units * 10^-scale (correctly rounded, via the decimal string).
+// The double nearest to units * 10^-scale (correctly rounded: what strtod reads from the text).
 double fixed_to_double(int128_t units, int scale);
 
 }  // namespace pgs::core

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 
 using namespace pgs::core;
@@ -63,4 +65,46 @@ TEST(FixedDecimal, TextAndDouble) {
     EXPECT_EQ(text(kMin, 18), "-170141183460469231731.687303715884105728");
     EXPECT_DOUBLE_EQ(fixed_to_double(1, 1), 0.1);  // correctly rounded, not 1 / 10.0 by luck
     EXPECT_EQ(fixed_to_double(-12345, 2), -123.45);
+}
+
+// fixed_to_double's shortcuts against the text round trip (strtod) it replaces: random magnitudes of
+// every bit length to 2^70 at every scale, and quotients that lie exactly halfway between two
+// doubles (where a second rounding could go wrong).
+TEST(FixedDecimal, DoubleEqualsTextRoundTrip) {
+    auto via_text = [](int128_t units, int scale) {
+        char buf[kFixedTextSize];
+        fixed_to_text(units, scale, buf);
+        return std::strtod(buf, nullptr);
+    };
+    std::uint64_t x = 88172645463325252ULL;  // xorshift64
+    auto next = [&x] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    int checked = 0;
+    for (int bits = 1; bits <= 70; ++bits) {
+        for (int scale = 0; scale <= kMaxScale; ++scale) {
+            for (int i = 0; i < 200; ++i) {
+                unsigned __int128 r = (static_cast<unsigned __int128>(next()) << 64) | next();
+                auto units = static_cast<int128_t>(r >> (128 - bits));
+                if (i % 2) units = -units;
+                ASSERT_EQ(fixed_to_double(units, scale), via_text(units, scale)) << bits << " bits, scale " << scale;
+                ++checked;
+            }
+        }
+    }
+    // Exact midpoints: (2^53 + 1) * 2^k is halfway between two doubles; so is such a value times 10^s
+    // read at scale s, and the neighbours one unit either side are not.
+    for (int k = 0; k <= 10; ++k) {
+        for (int s = 0; s <= 1; ++s) {
+            const int128_t mid = ((static_cast<int128_t>(1) << 53) + 1) * (static_cast<int128_t>(1) << k) * (s ? 10 : 1);
+            for (int128_t d = -1; d <= 1; ++d) {
+                EXPECT_EQ(fixed_to_double(mid + d, s), via_text(mid + d, s));
+                EXPECT_EQ(fixed_to_double(-(mid + d), s), via_text(-(mid + d), s));
+            }
+        }
+    }
+    EXPECT_GT(checked, 200000);
 }
