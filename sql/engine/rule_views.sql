@@ -67,19 +67,24 @@ $$;
 
 -- (Re)creates the owner's pass view segment_rules.o_<owner oid>: every incremental rule of the
 -- owner evaluated in one scan of the customers of this transaction's pass (segments_internal.pass),
--- each rule only when its segment is in the pass. Owned by the owner, so REFRESH runs the rules as
--- the owner in a security-restricted operation, as the per-segment views do. Dropped when the owner
--- has no incremental segment left.
+-- or of every customer when the pass names none (a full refresh of several of them: one scan instead
+-- of one per segment), each rule only when its segment is in the pass. Owned by the owner, so
+-- REFRESH runs the rules as the owner in a security-restricted operation, as the per-segment views
+-- do. Dropped when the owner has no incremental segment left.
 CREATE OR REPLACE FUNCTION segments_internal._pass_relation(owner regrole) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT format('segment_rules.%I', 'o_' || owner::oid) $$;
 
 CREATE OR REPLACE FUNCTION segments_internal._build_pass_relation(owner regrole) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE rel text := segments_internal._pass_relation(owner); arms text;
+DECLARE rel text := segments_internal._pass_relation(owner); arms text; all_arms text; chosen text;
 BEGIN
   SELECT string_agg(format(E'(%s::bigint, CASE WHEN %s = ANY (pgs_pass.pgs_segments) THEN (\n%s\n) END)',
-                           s.id, s.id, segments_internal._check_fragment(s.rule, 'rule')), E',\n' ORDER BY s.id)
-    INTO arms
+                           s.id, s.id, segments_internal._check_fragment(s.rule, 'rule')), E',\n' ORDER BY s.id),
+         -- over every customer, whether each segment is in the pass is computed once (half the time)
+         string_agg(format(E'(%s::bigint, CASE WHEN pgs_pass.pgs_in_%s THEN (\n%s\n) END)',
+                           s.id, s.id, segments_internal._check_fragment(s.rule, 'rule')), E',\n' ORDER BY s.id),
+         string_agg(format('%s = ANY (pgs_p.pgs_segments) AS pgs_in_%s', s.id, s.id), ', ' ORDER BY s.id)
+    INTO arms, all_arms, chosen
   FROM segments.segments s WHERE s.owner = _build_pass_relation.owner AND s.incremental;
   PERFORM segments_internal._create_rule_view(rel, CASE WHEN arms IS NOT NULL THEN
     format(E'SELECT pgs_v.pgs_segment_id AS segment_id, c.customer_id\n'
@@ -88,8 +93,19 @@ BEGIN
            -- "customer_id = ANY ($1)" to the shards of a coordinator, a join filter it would not
            'JOIN segments.customers AS c ON c.customer_id = ANY ((SELECT pgs_p.pgs_customers FROM segments_internal.pass AS pgs_p\n'
            '  WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id())::text[])\n'
-           'CROSS JOIN LATERAL (VALUES\n%s) AS pgs_v (pgs_segment_id, pgs_hit)\n'
-           'WHERE pgs_pass.pgs_xid = pg_catalog.pg_current_xact_id() AND pgs_v.pgs_hit', arms) END,
+           'CROSS JOIN LATERAL (VALUES\n%1$s) AS pgs_v (pgs_segment_id, pgs_hit)\n'
+           'WHERE pgs_pass.pgs_xid = pg_catalog.pg_current_xact_id() AND pgs_v.pgs_hit\n'
+           -- every customer, when the pass names none (a one-time filter: otherwise never scanned)
+           'UNION ALL\n'
+           'SELECT pgs_v.pgs_segment_id, c.customer_id\n'
+           'FROM (SELECT %3$s FROM segments_internal.pass AS pgs_p\n'
+           '      WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id() OFFSET 0) AS pgs_pass\n'
+           'CROSS JOIN segments.customers AS c\n'
+           'CROSS JOIN LATERAL (VALUES\n%2$s) AS pgs_v (pgs_segment_id, pgs_hit)\n'
+           'WHERE pgs_v.pgs_hit\n'
+           '  AND (SELECT pgs_p.pgs_customers IS NULL FROM segments_internal.pass AS pgs_p\n'
+           '       WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id())',
+           arms, all_arms, chosen) END,
     owner, format('pg_segments: the incremental rules of %s in one pass (internal)', owner));
 END $$;
 

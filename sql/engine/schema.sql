@@ -306,16 +306,17 @@ CREATE INDEX ON segments_internal.facts_stamps (changed_at);
 COMMENT ON TABLE segments_internal.facts_stamps IS
   'When each customer''s facts last changed (deleted: the row left segments.customers); read by incremental segment refreshes';
 
--- One row per refresh transaction while it evaluates its incremental segments: which segments and
--- which customers. The owners' pass views (segment_rules.o_<owner oid>) read it; row-level
--- security shows a transaction only its own row, and the row is deleted before commit.
+-- One row per refresh transaction while it evaluates segments in one pass: which segments and
+-- which customers (NULL: every customer, a full refresh of several). The owners' pass views
+-- (segment_rules.o_<owner oid>) read it; row-level security shows a transaction only its own row,
+-- and the row is deleted before commit.
 CREATE TABLE segments_internal.pass (
   pgs_xid xid8 PRIMARY KEY DEFAULT pg_catalog.pg_current_xact_id(),
   pgs_segments bigint[] NOT NULL,
-  pgs_customers text[] NOT NULL
+  pgs_customers text[]
 );
 COMMENT ON TABLE segments_internal.pass IS
-  'Transient: the segments and customers an incremental refresh evaluates in this transaction (one row per transaction, deleted before commit)';
+  'Transient: the segments and customers (NULL: all) a refresh evaluates in one pass in this transaction (one row per transaction, deleted before commit)';
 ALTER TABLE segments_internal.pass ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_transaction ON segments_internal.pass
   USING (pgs_xid = pg_catalog.pg_current_xact_id()) WITH CHECK (pgs_xid = pg_catalog.pg_current_xact_id());

@@ -139,3 +139,9 @@ ALTER TABLE segments.facts_status
   ADD COLUMN aov_sum numeric,
   ADD COLUMN buyers bigint;
 CREATE INDEX ON segments.membership (customer_id);
+
+-- segments, full refresh (11-full): a full refresh of several rule segments evaluates them in one
+-- pass over every customer; the pass then names no customers (NULL).
+ALTER TABLE segments_internal.pass ALTER COLUMN pgs_customers DROP NOT NULL;
+COMMENT ON TABLE segments_internal.pass IS
+  'Transient: the segments and customers (NULL: all) a refresh evaluates in one pass in this transaction (one row per transaction, deleted before commit)';
