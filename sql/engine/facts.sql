@@ -84,7 +84,7 @@ RETURNS segments.facts_status
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   started timestamptz;
-  cols text; sets text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint; sh record; fit record;
+  cols text; sets text; olds text; news text; n_total bigint; n_ins bigint; n_upd bigint; n_del bigint; sh record; fit record;
   r segments.facts_status;
 BEGIN
   IF as_of IS NULL OR NOT isfinite(as_of) THEN
@@ -119,23 +119,32 @@ BEGIN
     RETURN segments_internal._refresh_changed_facts(as_of, started);
   END IF;
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
-         string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
-    INTO cols, sets
+         string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id'),
+         string_agg(format('c.%I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id'),
+         string_agg(format('excluded.%I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
+    INTO cols, sets, olds, news
   FROM pg_attribute WHERE attrelid = 'segments_internal.customer_facts'::regclass AND attnum > 0 AND NOT attisdropped;
   -- Everyone is recomputed: the change log starts afresh (before the facts query's snapshot, so a
   -- change committed after this is logged again).
   DELETE FROM segments.changed_customers;
+  -- The facts query alone first, into a temporary table: a statement that writes (the diff below)
+  -- never runs in parallel, this one may (the source scans get workers).
+  EXECUTE format('CREATE TEMPORARY TABLE pgs_new_facts ON COMMIT DROP AS SELECT %s FROM segments.compute_facts($1)', cols)
+    USING as_of;
   EXECUTE format($q$
-    WITH new AS MATERIALIZED (SELECT %1$s FROM segments.compute_facts($1)),
-    del AS (DELETE FROM segments_internal.customer_facts c
-            USING (SELECT customer_id FROM segments_internal.customer_facts EXCEPT SELECT customer_id FROM new) gone
+    WITH del AS (DELETE FROM segments_internal.customer_facts c
+            USING (SELECT customer_id FROM segments_internal.customer_facts EXCEPT SELECT customer_id FROM pg_temp.pgs_new_facts) gone
             WHERE c.customer_id = gone.customer_id RETURNING 1),
-    ups AS (INSERT INTO segments_internal.customer_facts AS c (%1$s) SELECT %1$s FROM new
-            ON CONFLICT (customer_id) DO UPDATE SET %2$s
+    -- (a row whose facts did not change is not rewritten: no new row version, index entries or
+    -- facts stamp; most rows of a daily full refresh)
+    ups AS (INSERT INTO segments_internal.customer_facts AS c (%1$s) SELECT %1$s FROM pg_temp.pgs_new_facts
+            ON CONFLICT (customer_id) DO UPDATE SET %2$s WHERE (%3$s) IS DISTINCT FROM (%4$s)
             RETURNING (xmax = 0) AS inserted)
-    SELECT (SELECT count(*) FROM new), (SELECT count(*) FROM ups WHERE inserted),
-           (SELECT count(*) FROM ups WHERE NOT inserted), (SELECT count(*) FROM del)$q$, cols, sets)
-  INTO n_total, n_ins, n_upd, n_del USING as_of;
+    SELECT (SELECT count(*) FROM pg_temp.pgs_new_facts), (SELECT count(*) FROM ups WHERE inserted),
+           (SELECT count(*) FROM del)$q$, cols, sets, olds, news)
+  INTO n_total, n_ins, n_del;
+  n_upd := n_total - n_ins;  -- recomputed, changed or not
+  DROP TABLE pg_temp.pgs_new_facts;
   -- Fresh statistics after rewriting every row: the next incremental refresh then finds the passed
   -- horizons through the index instead of a scan (the planner's default guess is a third of the rows).
   ANALYZE segments_internal.customer_facts;

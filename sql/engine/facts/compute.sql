@@ -18,6 +18,9 @@ $$;
 COMMENT ON FUNCTION segments_internal._mean_aov(numeric, bigint) IS
   'Internal: the mean AOV of the value bands from the exact sum and count of the buyers'' AOVs';
 
+-- compute_facts is PARALLEL SAFE (it only reads): the planner decides whether a query may run in parallel before it
+-- inlines the function, so without it no source scan of the facts ever got a worker (1M orders:
+-- SELECT count(*) 5.8 -> 4.3 s on a busy 2-core machine).
 DO $gen$
 DECLARE
   -- alias, per-customer query; a customer is any id found in any of them
@@ -81,7 +84,7 @@ BEGIN
   EXECUTE format($f$
 CREATE OR REPLACE FUNCTION segments.compute_facts(as_of timestamptz DEFAULT now(), only_customers text[] DEFAULT NULL)
 RETURNS SETOF segments.customers
-LANGUAGE sql STABLE AS $body$
+LANGUAGE sql STABLE PARALLEL SAFE AS $body$
 WITH
 %1$s,
 -- The buy-till-you-die models, fitted once over every buyer's RFM summary (in weeks). Gamma-Gamma
