@@ -173,6 +173,10 @@ CREATE OR REPLACE FUNCTION segments_internal._refresh_pass(seg_ids bigint[], sco
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE o regrole; ok bigint[] := seg_ids;
 BEGIN
+  IF seg_ids IS NULL THEN
+    RAISE EXCEPTION 'the segments of a pass must not be NULL' USING ERRCODE = '22004',
+      HINT = 'Pass the ids of the segments to evaluate (customers NULL: every customer).';
+  END IF;
   INSERT INTO segments_internal.pass (pgs_segments, pgs_customers) VALUES (seg_ids, scope);
   FOR o IN SELECT DISTINCT x.owner FROM segments.segments x WHERE x.id = ANY (seg_ids) LOOP
     BEGIN
