@@ -4,13 +4,15 @@
 -- over the same rows (for the value_band window: a bare count(*) OVER () over the customers'
 -- AOVs, table bench.aov). Every query returns one row and consumes the computed value (count(v)), so
 -- the planner cannot drop the work. `x_ordered` is x fed in order (ORDER BY inside the call: O(1)
--- state, a sorted group plan), compared with x's plain SQL. {as_of} is the generated data's end date.
+-- state, a sorted group plan; order_latency's state is O(1) either way, the ORDER BY only changes
+-- the plan), compared with x's plain SQL. {as_of} is the generated data's end date.
 -- q: count|SELECT count(v) FROM (SELECT customer_id, count(*) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: clv|SELECT count(v) FROM (SELECT customer_id, clv(total) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: clv_sql|SELECT count(v) FROM (SELECT customer_id, sum(total) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: order_latency|SELECT count(v) FROM (SELECT customer_id, order_latency(created_at) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: order_latency_sql|SELECT count(v) FROM (SELECT customer_id, avg(gap) AS v FROM (SELECT customer_id, date_part('epoch', created_at - lag(created_at) OVER (PARTITION BY customer_id ORDER BY created_at)) / 86400 AS gap FROM shop.orders) g GROUP BY customer_id) s
 -- q: order_latency_sql_span|SELECT count(v) FROM (SELECT customer_id, CASE WHEN count(created_at) > 1 THEN date_part('epoch', max(created_at) - min(created_at)) / 86400 / (count(created_at) - 1) END AS v FROM shop.orders GROUP BY customer_id) s
+-- q: order_latency_ordered|SELECT count(v) FROM (SELECT customer_id, order_latency(created_at ORDER BY created_at) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: lifecycle_stage|SELECT count(v) FROM (SELECT customer_id, lifecycle_stage(created_at, '{as_of}') AS v FROM shop.orders GROUP BY customer_id) s
 -- q: lifecycle_stage_sql|SELECT count(v) FROM (SELECT customer_id, CASE WHEN silence <= 30 THEN 'just_ordered' WHEN silence <= m + sp THEN 'active' WHEN silence <= m + 3 * sp THEN 'slipping_away' ELSE 'lost' END AS v FROM (SELECT customer_id, date_part('epoch', timestamptz '{as_of}' - max(created_at)) / 86400 AS silence, coalesce(avg(gap), 90) AS m, greatest(CASE WHEN count(*) = 1 THEN 90 ELSE coalesce(stddev_samp(gap), 0) END, 0.5 * coalesce(avg(gap), 90)) AS sp FROM (SELECT customer_id, created_at, date_part('epoch', created_at - lag(created_at) OVER (PARTITION BY customer_id ORDER BY created_at)) / 86400 AS gap FROM shop.orders WHERE created_at <= '{as_of}') g GROUP BY customer_id) a) s
 -- q: lifecycle_stage_ordered|SELECT count(v) FROM (SELECT customer_id, lifecycle_stage(created_at, '{as_of}' ORDER BY created_at) AS v FROM shop.orders GROUP BY customer_id) s

@@ -89,6 +89,10 @@ BEGIN
   WHERE a IS DISTINCT FROM b;
   -- fed in order: the same answers as the unordered calls checked above
   INSERT INTO bench.info
+  SELECT 'differ_order_latency_ordered', count(*)::text FROM (
+    SELECT customer_id, order_latency(created_at) a, order_latency(created_at ORDER BY created_at) b
+    FROM shop.orders GROUP BY 1) s WHERE a IS DISTINCT FROM b;
+  INSERT INTO bench.info
   SELECT 'differ_lifecycle_stage_ordered', count(*)::text FROM (
     SELECT customer_id, lifecycle_stage(created_at, current_setting('bench.as_of')::timestamptz) a,
            lifecycle_stage(created_at, current_setting('bench.as_of')::timestamptz ORDER BY created_at) b
@@ -121,7 +125,7 @@ LANGUAGE sql AS $$
   SELECT CASE o.name WHEN 'count' THEN 'count(*) GROUP BY customer'
                      WHEN 'count_window' THEN 'count(*) OVER () (customers)' ELSE o.name END,
          round(o.ms::numeric, 1),
-         CASE WHEN o.name IN ('count', 'clv', 'order_latency', 'lifecycle_stage', 'lifecycle_stage_ordered',
+         CASE WHEN o.name IN ('count', 'clv', 'order_latency', 'order_latency_ordered', 'lifecycle_stage', 'lifecycle_stage_ordered',
                               'rfm_summary', 'rfm_summary_ordered')
               THEN round((o.ms / base.agg)::numeric, 2)
               WHEN o.name IN ('count_window', 'value_band') THEN round((o.ms / base.win)::numeric, 2) END,
@@ -141,7 +145,7 @@ LANGUAGE sql AS $$
     AND o.name NOT IN ('bgnbd_fit', 'paretonbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct', 'segments_full',
                        'incr_1pct', 'incr_segments_1pct', 'incr_nothing', 'freshness')
     AND o.name NOT LIKE 'facts\_%'
-  ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2
+  ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2 WHEN 'order_latency_ordered' THEN 2.5
                        WHEN 'lifecycle_stage' THEN 3 WHEN 'lifecycle_stage_ordered' THEN 3.5 WHEN 'rfm_summary' THEN 4
                        WHEN 'rfm_summary_ordered' THEN 4.5 WHEN 'count_window' THEN 5
                        WHEN 'value_band' THEN 6 ELSE 7 END, o.name

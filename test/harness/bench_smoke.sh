@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(PGS_BENCH_REPS=1 PGS_BENCH_ENGINE_REPS=1 bash bench/run 2000 2>&1) || { echo "$out"; echo "bench_smoke: FAIL: bench/run failed" >&2; exit 1; }
-for m in 'count(*) GROUP BY customer' clv order_latency lifecycle_stage lifecycle_stage_ordered rfm_summary \
+for m in 'count(*) GROUP BY customer' clv order_latency order_latency_ordered lifecycle_stage lifecycle_stage_ordered rfm_summary \
          rfm_summary_ordered value_band; do
   line=$(awk -F'|' -v m="$m" '{k = $1; gsub(/^ +| +$/, "", k)} k == m' <<<"$out")
   [ -n "$line" ] || { echo "$out"; echo "bench_smoke: FAIL: no row for $m" >&2; exit 1; }

@@ -53,7 +53,8 @@ DROP TABLE par_orders;
 RESET enable_hashagg;
 
 -- Fed in order (ORDER BY ordered_at inside the call), lifecycle_stage and its twins and
--- rfm_summary keep O(1) state; the answers are the unordered form's, to the bit. Random customers
+-- rfm_summary keep O(1) state (order_latency's is O(1) anyway); the answers are the unordered
+-- form's, to the bit. Random customers
 -- with ties, NULL times and amounts, refunds, single orders, orders after as_of, and a group of
 -- only NULL times.
 SELECT setseed(0.16);
@@ -68,14 +69,15 @@ INSERT INTO ord_orders SELECT customer, ordered_at, amount FROM ord_orders WHERE
 INSERT INTO ord_orders VALUES (1001, '2023-05-01 10:00', 10), (1002, NULL, 5), (1002, NULL, 6),
   (1003, '2023-03-01', -40), (1003, '2023-03-01', 60), (1004, '2024-05-01', 1);
 SELECT count(*) AS customers,
-       count(*) FILTER (WHERE (u.stage, u.changes, u.second, u.rfm, u.rfm_days)
-                              IS DISTINCT FROM (o.stage, o.changes, o.second, o.rfm, o.rfm_days)) AS differing,
+       count(*) FILTER (WHERE (u.stage, u.changes, u.second, u.rfm, u.rfm_days, u.latency)
+                              IS DISTINCT FROM (o.stage, o.changes, o.second, o.rfm, o.rfm_days, o.latency)) AS differing,
        count(*) FILTER (WHERE u.stage90 IS DISTINCT FROM o.stage90 OR u.rfm_unit IS DISTINCT FROM o.rfm_unit) AS differing_typed
 FROM (SELECT customer, lifecycle_stage(ordered_at, '2024-03-01') AS stage,
              lifecycle_stage(ordered_at, '2024-03-01', interval '90 days') AS stage90,
              lifecycle_changes_at(ordered_at, '2024-03-01') AS changes, second_order_at(ordered_at, '2024-03-01') AS second,
              rfm_summary(ordered_at, amount, '2024-03-01') AS rfm, rfm_summary(ordered_at, amount, '2024-03-01', 'days') AS rfm_days,
-             rfm_summary(ordered_at, amount, '2024-03-01', 'days'::time_unit) AS rfm_unit
+             rfm_summary(ordered_at, amount, '2024-03-01', 'days'::time_unit) AS rfm_unit,
+             order_latency(ordered_at) AS latency
       FROM ord_orders GROUP BY 1) u
 JOIN (SELECT customer, lifecycle_stage(ordered_at, '2024-03-01' ORDER BY ordered_at) AS stage,
              lifecycle_stage(ordered_at, '2024-03-01', interval '90 days' ORDER BY ordered_at) AS stage90,
@@ -83,7 +85,8 @@ JOIN (SELECT customer, lifecycle_stage(ordered_at, '2024-03-01' ORDER BY ordered
              second_order_at(ordered_at, '2024-03-01' ORDER BY ordered_at, amount) AS second,
              rfm_summary(ordered_at, amount, '2024-03-01' ORDER BY ordered_at) AS rfm,
              rfm_summary(ordered_at, amount, '2024-03-01', 'days' ORDER BY ordered_at) AS rfm_days,
-             rfm_summary(ordered_at, amount, '2024-03-01', 'days'::time_unit ORDER BY ordered_at) AS rfm_unit
+             rfm_summary(ordered_at, amount, '2024-03-01', 'days'::time_unit ORDER BY ordered_at) AS rfm_unit,
+             order_latency(ordered_at ORDER BY ordered_at) AS latency
       FROM ord_orders GROUP BY 1) o USING (customer);
 -- Both forms in one query (their states are not shared), any other ORDER BY (the buffered state),
 -- and over a whole table.
