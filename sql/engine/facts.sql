@@ -275,9 +275,9 @@ END $$;
 -- Step 2: value bands (value_band: cut points at 0.75, 1.25 and 2.5 x the mean): the recomputed
 -- customers (banded against their own mean by compute_facts) and, when the mean moved, those whose
 -- AOV lies between a cut point at the old mean and at the new one (widened a little: the band itself
--- is recomputed exactly; one scan of the facts: an index on aov would cost every full refresh, which
--- rewrites every row, more than it saves). Time passing alone moves no AOV, so no mean: then only
--- the recomputed rows are read (by primary key).
+-- is recomputed exactly), found by the index on aov (a full refresh rewrites only the rows whose
+-- facts changed, so the index costs it little). Time passing alone moves no AOV, so no mean: then
+-- only the recomputed rows are read (by primary key).
 CREATE OR REPLACE FUNCTION segments_internal._reband_facts(ids text[], old_mean numeric, new_mean numeric)
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -113,6 +113,8 @@ COMMENT ON TABLE segments_internal.customer_facts IS
 REVOKE ALL ON segments_internal.customer_facts FROM PUBLIC;
 -- An incremental refresh finds the rows whose horizon has passed without a scan.
 CREATE INDEX ON segments_internal.customer_facts (horizon_at);
+-- ... and the rows whose value band a moved mean AOV may change (ranges of AOVs).
+CREATE INDEX ON segments_internal.customer_facts (aov);
 
 CREATE TABLE segments.facts_status (
   id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),

@@ -133,12 +133,14 @@ ALTER TABLE segments_internal.customer_facts
   ADD COLUMN new_deals_touched_30d int NOT NULL DEFAULT 0;
 
 -- incremental refresh cost (11a, session 4): the exact sum and count of the buyers' AOVs, kept by
--- an incremental facts refresh (NULL until known: then it sums the rows once), and the index an
--- incremental segment refresh reads the changed customers' memberships by.
+-- an incremental facts refresh (NULL until known: then it sums the rows once), the index an
+-- incremental segment refresh reads the changed customers' memberships by, and the one re-banding
+-- finds the AOVs near a moved cut point by.
 ALTER TABLE segments.facts_status
   ADD COLUMN aov_sum numeric,
   ADD COLUMN buyers bigint;
 CREATE INDEX ON segments.membership (customer_id);
+CREATE INDEX ON segments_internal.customer_facts (aov);
 
 -- segments, full refresh (11-full): a full refresh of several rule segments evaluates them in one
 -- pass over every customer; the pass then names no customers (NULL).
