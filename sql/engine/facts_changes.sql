@@ -62,11 +62,18 @@ $$;
 COMMENT ON FUNCTION segments_internal.facts_stamp() IS
   'The greatest facts stamp committed so far: an incremental refresh records it before evaluating';
 
--- Customers whose facts changed, appeared or were deleted after a stamp.
+-- Customers whose facts changed, appeared or were deleted after a stamp. PL/pgSQL, so the stamp is
+-- a known value when the query is planned (a SQL function with SET is planned generically, and
+-- `since IS NULL OR changed_at > since` was a sequential scan of every stamp: 176 ms at 1M customers).
 CREATE OR REPLACE FUNCTION segments_internal.facts_changed_since(since timestamptz) RETURNS TABLE (customer_id text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT s.customer_id FROM segments_internal.facts_stamps s WHERE since IS NULL OR s.changed_at > since
-$$;
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF since IS NULL THEN
+    RETURN QUERY SELECT s.customer_id FROM segments_internal.facts_stamps s;
+  ELSE
+    RETURN QUERY SELECT s.customer_id FROM segments_internal.facts_stamps s WHERE s.changed_at > since;
+  END IF;
+END $$;
 COMMENT ON FUNCTION segments_internal.facts_changed_since(timestamptz) IS
   'Customers whose facts changed or were deleted after the given stamp (NULL: every customer ever seen)';
 
