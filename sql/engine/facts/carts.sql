@@ -22,7 +22,9 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
       WHERE (only_customers IS NULL OR p.customer_id = ANY (only_customers))
         AND p.ordered_at > as_of - interval '720 hours' AND p.ordered_at <= as_of
     ) z
-    WINDOW w AS (PARTITION BY z.customer_id ORDER BY z.at, z.is_add ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+    -- The rows after this one, walked backwards: a frame that starts at the partition's start grows
+    -- (O(n) a customer), where "1 FOLLOWING AND UNBOUNDED FOLLOWING" restarts min() at every row.
+    WINDOW w AS (PARTITION BY z.customer_id ORDER BY z.at DESC, z.is_add DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
   ) y
   WHERE y.is_add
     AND (y.next_add IS NULL OR (y.next_done IS NOT NULL AND y.next_done <= y.next_add))
