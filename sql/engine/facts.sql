@@ -160,9 +160,8 @@ BEGIN
     FROM segments_internal.customer_facts f WHERE f.btyd_frequency IS NOT NULL;
   END IF;
   PERFORM segments_internal._facts_done(as_of, started, n_total, n_ins, n_upd, n_del, false, 0);
-  UPDATE segments.facts_status SET bgnbd = fit.bg, gammagamma = fit.gg, (aov_sum, buyers) =
-    (SELECT coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0), count(*) FILTER (WHERE f.orders > 0)
-     FROM segments_internal.customer_facts f)
+  UPDATE segments.facts_status SET bgnbd = fit.bg, gammagamma = fit.gg,
+    (aov_sum, buyers) = (SELECT t.aov_sum, t.buyers FROM segments_internal._aov_sums() t)
   RETURNING * INTO r;
   RETURN r;
 END $$;
@@ -208,6 +207,22 @@ BEGIN
   RETURN segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true, r.changed);
 END $$;
 
+-- The (sum, count) of the stored buyers' AOVs, summed over these customers' rows (NULL: every row).
+CREATE OR REPLACE FUNCTION segments_internal._aov_sums(only_customers text[] DEFAULT NULL, OUT aov_sum numeric,
+                                                       OUT buyers bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF only_customers IS NULL THEN
+    SELECT coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0), count(*) FILTER (WHERE f.orders > 0)
+      INTO aov_sum, buyers
+    FROM segments_internal.customer_facts f;
+  ELSE  -- (by primary key)
+    SELECT coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0), count(*) FILTER (WHERE f.orders > 0)
+      INTO aov_sum, buyers
+    FROM segments_internal.customer_facts f WHERE f.customer_id = ANY (only_customers);
+  END IF;
+END $$;
+
 -- The (sum, count) of the stored buyers' AOVs: kept in segments.facts_status (a scan only when it
 -- is not known there, e.g. upgraded from 0.1).
 CREATE OR REPLACE FUNCTION segments_internal._aov_totals(OUT aov_sum numeric, OUT buyers bigint)
@@ -215,9 +230,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   SELECT s.aov_sum, s.buyers INTO aov_sum, buyers FROM segments.facts_status s;
   IF buyers IS NULL THEN
-    SELECT coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0), count(*) FILTER (WHERE f.orders > 0)
-      INTO aov_sum, buyers
-    FROM segments_internal.customer_facts f;
+    SELECT t.aov_sum, t.buyers INTO aov_sum, buyers FROM segments_internal._aov_sums() t;
   END IF;
 END $$;
 
@@ -242,9 +255,7 @@ BEGIN
   END IF;
   DELETE FROM segments.changed_customers c WHERE c.customer_id = ANY (ids);
   -- The recomputed rows' part of the sums, taken out here and put back after.
-  SELECT coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0), count(*) FILTER (WHERE f.orders > 0)
-    INTO part_sum, part_buyers
-  FROM segments_internal.customer_facts f WHERE f.customer_id = ANY (ids);
+  SELECT t.aov_sum, t.buyers INTO part_sum, part_buyers FROM segments_internal._aov_sums(ids) t;
   -- (the predictive scores are not stored: segments.customers computes them when read from the
   -- stored models and the BTYD summary written here)
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
@@ -265,10 +276,8 @@ BEGIN
   DELETE FROM segments_internal.customer_facts c
   WHERE c.customer_id = ANY (ARRAY(SELECT unnest(ids) EXCEPT SELECT unnest(kept)));
   GET DIAGNOSTICS deleted = ROW_COUNT;
-  SELECT new_sum - part_sum + coalesce(sum(f.aov) FILTER (WHERE f.orders > 0), 0),
-         new_buyers - part_buyers + count(*) FILTER (WHERE f.orders > 0)
-    INTO new_sum, new_buyers
-  FROM segments_internal.customer_facts f WHERE f.customer_id = ANY (ids);
+  SELECT new_sum - part_sum + t.aov_sum, new_buyers - part_buyers + t.buyers INTO new_sum, new_buyers
+  FROM segments_internal._aov_sums(ids) t;
   UPDATE segments.facts_status SET aov_sum = new_sum, buyers = new_buyers;
 END $$;
 
