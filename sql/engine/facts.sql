@@ -145,7 +145,7 @@ BEGIN
   INTO n_total, n_ins, n_del;
   n_upd := n_total - n_ins;  -- recomputed, changed or not
   DROP TABLE pg_temp.pgs_new_facts;
-  -- Fresh statistics after rewriting every row: the next incremental refresh then finds the passed
+  -- Fresh statistics after a full recompute (the rows whose facts changed were rewritten): the next incremental refresh then finds the passed
   -- horizons through the index instead of a scan (the planner's default guess is a third of the rows).
   ANALYZE segments_internal.customer_facts;
   -- The refit: the models segments.customers scores everyone with until the next full refresh, over
