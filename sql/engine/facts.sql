@@ -145,8 +145,9 @@ BEGIN
   INTO n_total, n_ins, n_del;
   n_upd := n_total - n_ins;  -- recomputed, changed or not
   DROP TABLE pg_temp.pgs_new_facts;
-  -- Fresh statistics after a full recompute (the rows whose facts changed were rewritten): the next incremental refresh then finds the passed
-  -- horizons through the index instead of a scan (the planner's default guess is a third of the rows).
+  -- Fresh statistics after a full recompute (the rows whose facts changed were rewritten): the next
+  -- incremental refresh then finds the passed horizons through the index instead of a scan (the
+  -- planner's default guess is a third of the rows).
   ANALYZE segments_internal.customer_facts;
   -- The refit: the models segments.customers scores everyone with until the next full refresh, over
   -- the stored summaries (what compute_facts fits over), or those of all shards on a shard.
