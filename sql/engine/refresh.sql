@@ -81,26 +81,28 @@ BEGIN
     j AS MATERIALIZED (
       SELECT coalesce(m.segment_id, n.segment_id) AS segment_id, coalesce(m.customer_id, n.customer_id) AS customer_id,
              m.customer_id IS NOT NULL AS was, n.customer_id IS NOT NULL AS now_in,
-             m.revenue_mark, m.orders_mark, c.revenue, c.orders
-      FROM (SELECT x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark FROM segments.membership x
+             m.mtid, m.revenue_mark, m.orders_mark, c.revenue, c.orders
+      FROM (SELECT x.ctid AS mtid, x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark FROM segments.membership x
             WHERE x.segment_id = ANY ($1) %s) m
       FULL JOIN (SELECT DISTINCT h.segment_id, h.customer_id FROM (%s) h (segment_id, customer_id)
                  WHERE h.customer_id IS NOT NULL) n
         ON n.segment_id = m.segment_id AND n.customer_id = m.customer_id
       LEFT JOIN c ON c.customer_id = coalesce(m.customer_id, n.customer_id)),
     gone AS (
-      DELETE FROM segments.membership x USING j
-      WHERE x.segment_id = ANY ($1) AND x.segment_id = j.segment_id AND x.customer_id = j.customer_id AND j.was AND NOT j.now_in
+      DELETE FROM segments.membership x
+      WHERE x.ctid = ANY (ARRAY(SELECT j.mtid FROM j WHERE j.was AND NOT j.now_in)) AND x.segment_id = ANY ($1)
       RETURNING x.segment_id, x.customer_id),
     came AS (
       INSERT INTO segments.membership (segment_id, customer_id, joined_at, revenue_mark, orders_mark)
       SELECT j.segment_id, j.customer_id, now(), coalesce(j.revenue, 0), coalesce(j.orders, 0) FROM j WHERE j.now_in AND NOT j.was
       ORDER BY j.segment_id, j.customer_id  -- (in index order: appended to the new segments' end of the index)
       RETURNING segment_id, customer_id),
+    moved AS MATERIALIZED (
+      SELECT j.mtid, j.revenue, j.orders FROM j
+      WHERE j.was AND j.now_in AND j.revenue IS NOT NULL AND (j.revenue, j.orders) IS DISTINCT FROM (j.revenue_mark, j.orders_mark)),
     marked AS (
-      UPDATE segments.membership x SET revenue_mark = j.revenue, orders_mark = j.orders FROM j
-      WHERE x.segment_id = ANY ($1) AND x.segment_id = j.segment_id AND x.customer_id = j.customer_id AND j.was AND j.now_in
-        AND j.revenue IS NOT NULL AND (j.revenue, j.orders) IS DISTINCT FROM (j.revenue_mark, j.orders_mark)
+      UPDATE segments.membership x SET revenue_mark = v.revenue, orders_mark = v.orders FROM moved v
+      WHERE x.ctid = ANY (ARRAY(SELECT v.mtid FROM moved v)) AND x.ctid = v.mtid AND x.segment_id = ANY ($1)
       RETURNING 1),
     logged AS (
       INSERT INTO segments.changes (segment_id, segment, customer_id, change, at, run_id)
