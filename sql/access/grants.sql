@@ -40,6 +40,8 @@ DECLARE
   -- the per-source fact queries and the mean AOV compute_facts inlines (read-only, SECURITY INVOKER)
   reader_helpers name[] := ARRAY['_get', '_check_schedule', 'order_facts', 'contact_facts', 'event_facts',
     'abandoned_carts', 'cart_facts', 'subscription_facts', 'deal_facts', '_mean_aov', 'holdout_customers', 'holdout_check'];
+  -- the C aggregate order_facts inlines (its support functions stay the owner's)
+  reader_internal_aggregates name[] := ARRAY['order_facts_of'];
   grantee text;
 BEGIN
   FOR r IN
@@ -74,6 +76,7 @@ BEGIN
       WHEN r.nspname = 'segments_internal' AND r.proname = ANY (admin_internal_routines) THEN 'segments_admin'
       WHEN r.nspname = 'segments' AND r.proname = ANY (editor_routines) THEN 'segments_editor'
       WHEN r.nspname = 'segments' AND r.proname = ANY (reader_c_routines) THEN 'segments_reader, segments_editor'
+      WHEN r.nspname = 'segments_internal' AND r.proname = ANY (reader_internal_aggregates) THEN 'segments_reader, segments_editor'
       WHEN r.prosecdef OR r.lanname NOT IN ('sql', 'plpgsql') THEN NULL
       WHEN r.nspname = 'segments' THEN 'segments_reader, segments_editor'
       WHEN r.proname LIKE '\_insights\_%' OR r.proname = ANY (reader_helpers) THEN 'segments_reader, segments_editor'

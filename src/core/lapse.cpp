@@ -1,8 +1,10 @@
 #include "lapse.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "errors.h"
+#include "time_units.h"
 
 namespace pgs::core {
 
@@ -47,6 +49,14 @@ std::optional<double> next_stage_change_days(const std::vector<double>& sorted_d
 
 std::optional<double> next_stage_change_days(const GapMoments& moments, double silence, const LifecycleRule& rule) {
     return next_change(limits_of(moments, moments.count, rule, "next_stage_change_days needs at least one order"), silence);
+}
+
+std::optional<std::int64_t> next_stage_change_micros(const GapMoments& m, std::int64_t as_of,
+                                                     const LifecycleRule& rule) {
+    if (m.count == 0) return std::nullopt;
+    const auto next = next_stage_change_days(m, micros_to_days(as_of - m.last), rule);
+    if (!next) return std::nullopt;
+    return std::max(as_of + 1, m.last + static_cast<std::int64_t>(std::floor(*next * kMicrosPerDay)));
 }
 
 }  // namespace pgs::core

@@ -25,67 +25,23 @@
 #include "convert.h"
 #include "guard.h"
 #include "numeric_fixed.h"
+#include "rfm_state.h"
 
 extern "C" {
 #include "catalog/pg_type_d.h"
 #include "utils/date.h"
 }
 
-using pgs::core::FixedDecimal;
-using pgs::core::FixedDecimalSum;
-
-namespace {
-
-constexpr int32 kInlineDays = 6;
-
-struct RfmState {
-    int32 cutoff_day;
-    int32 has_cutoff;
-    double period_days;
-    FixedDecimalSum total;  // spend of every order up to the cut-off
-    FixedDecimalSum first;  // spend of the orders on the first purchase day
-    double wide_total;      // spend beyond the fixed-scale sums (amounts wider than 128 bits)
-    double wide_first;
-    int32 ndays;                // distinct purchase days
-    int32 capacity;             // of `days` once it left the state
-    int32 first_day, last_day;  // the first and last purchase day (when ndays > 0)
-    int32* days;                // nullptr while the days fit inline_days (and when fed in order)
-    union {
-        int32 inline_days[kInlineDays];  // not fed in order: the days, ascending
-        uint64 recent;                   // fed in order: bit i: day last_day - i was a purchase day
-    };
-};
-static_assert(sizeof(RfmState) == 128, "AllocSet's 128-byte chunks");
-
-// An order's spend: exact when it fits the fixed-scale sums, else as a double.
-struct Spend {
-    bool wide;
-    FixedDecimal fixed;
-    double approx;
-};
-
-// Kept across rows (fn_extra): the day lookups of the order times and of the cut-off, and the unit.
-struct AccumCache {
-    pgs::LocalDayCache order, cutoff;
-    bool cutoff_known;  // the cut-off timestamp last seen and its day: no lookup for the same one
-    const pg_tz* cutoff_tz;
-    TimestampTz cutoff_ts;
-    int32 cutoff_day;
-    bool unit_known;
-    Oid unit_type;   // text, or the time_unit enum
-    Oid unit_label;  // the enum label last seen, and its period
-    double unit_period_days;
-    bool order_known, in_order;  // fed_in_order of this call site
-};
+namespace pgs::rfm {
 
 RfmState* new_state(MemoryContext cxt) {
     return static_cast<RfmState*>(MemoryContextAllocZero(cxt, sizeof(RfmState)));
 }
 
-int32* days_of(RfmState* st) { return st->days ? st->days : st->inline_days; }
-const int32* days_of(const RfmState* st) { return st->days ? st->days : st->inline_days; }
+static int32* days_of(RfmState* st) { return st->days ? st->days : st->inline_days; }
+static const int32* days_of(const RfmState* st) { return st->days ? st->days : st->inline_days; }
 
-void reserve_days(MemoryContext cxt, RfmState* st, int32 need) {
+static void reserve_days(MemoryContext cxt, RfmState* st, int32 need) {
     const int32 cap = st->days ? st->capacity : kInlineDays;
     if (need <= cap) return;
     const int32 grown_cap = std::max(need, 2 * cap);
@@ -97,7 +53,7 @@ void reserve_days(MemoryContext cxt, RfmState* st, int32 need) {
 }
 
 // Adds a purchase day to the sorted set. A day after the last one is only stored, never loaded.
-void insert_day(MemoryContext cxt, RfmState* st, int32 day) {
+static void insert_day(MemoryContext cxt, RfmState* st, int32 day) {
     const int32 n = st->ndays;
     if (n > 0 && day >= st->first_day && day <= st->last_day) {
         if (day == st->first_day || day == st->last_day) return;
@@ -123,7 +79,7 @@ void insert_day(MemoryContext cxt, RfmState* st, int32 day) {
     st->ndays = n + 1;
 }
 
-void add_spend(FixedDecimalSum& sum, double& wide, const Spend& s) {
+static void add_spend(FixedDecimalSum& sum, double& wide, const Spend& s) {
     if (s.wide)
         wide += s.approx;
     else if (!sum.add(s.fixed))
@@ -141,7 +97,7 @@ void add_order(MemoryContext cxt, RfmState* st, int32 day, const Spend& s) {
 }
 
 // A purchase day, fed in order (each day is at most two before the last one, see above).
-void add_order_in_order(RfmState* st, int32 day, const Spend& s) {
+static void add_order_in_order(RfmState* st, int32 day, const Spend& s) {
     bool first_day = false;
     if (st->ndays == 0) {
         st->first_day = st->last_day = day;
@@ -182,6 +138,170 @@ void set_cutoff(RfmState* st, int32 day, double period_days) {
     st->cutoff_day = day;
     st->period_days = period_days;
 }
+
+void combine(MemoryContext cxt, RfmState* st, const RfmState* other, bool ordered) {
+    if (other->has_cutoff) set_cutoff(st, other->cutoff_day, other->period_days);
+    if (other->ndays == 0) return;
+    if (ordered && st->ndays > 0 && other->first_day <= st->last_day && st->first_day <= other->last_day)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("rfm_summary fed in order cannot combine partial states of overlapping days"),
+                        errhint("Drop the ORDER BY inside the call.")));
+    if (st->ndays == 0 || other->first_day < st->first_day) {
+        st->first = other->first;
+        st->wide_first = other->wide_first;
+    } else if (other->first_day == st->first_day) {
+        if (!st->first.add(other->first))
+            st->wide_first += pgs::core::fixed_to_double(other->first.units, other->first.scale);
+        st->wide_first += other->wide_first;
+    }
+    if (!st->total.add(other->total))
+        st->wide_total += pgs::core::fixed_to_double(other->total.units, other->total.scale);
+    st->wide_total += other->wide_total;
+    if (ordered) {
+        // PostgreSQL never combines ordered aggregate calls (they are not partial); should it,
+        // states of disjoint day ranges join exactly.
+        if (st->ndays == 0) {
+            st->recent = other->recent;
+            st->first_day = other->first_day;
+            st->last_day = other->last_day;
+        } else {
+            const RfmState& early = other->first_day < st->first_day ? *other : *st;
+            const RfmState& late = other->first_day < st->first_day ? *st : *other;
+            const int64 shift = int64(late.last_day) - early.last_day;
+            const uint64 recent = late.recent | (shift >= 64 ? 0 : early.recent << shift);
+            const int32 first_day = early.first_day, last_day = late.last_day;
+            st->recent = recent;
+            st->first_day = first_day;
+            st->last_day = last_day;
+        }
+        st->ndays += other->ndays;
+        return;
+    }
+    // Union of the two sorted day sets.
+    const int32 n1 = st->ndays, n2 = other->ndays;
+    const int32* od = days_of(other);
+    auto* merged = static_cast<int32*>(MemoryContextAllocHuge(cxt, sizeof(int32) * (n1 + n2)));
+    const int32* d1 = days_of(st);
+    int32 i = 0, j = 0, k = 0;
+    while (i < n1 || j < n2) {
+        int32 next;
+        if (j == n2 || (i < n1 && d1[i] < od[j]))
+            next = d1[i++];
+        else if (i == n1 || od[j] < d1[i])
+            next = od[j++];
+        else
+            next = (++j, d1[i++]);
+        merged[k++] = next;
+    }
+    if (st->days) pfree(st->days);
+    if (k <= kInlineDays) {
+        std::memcpy(st->inline_days, merged, sizeof(int32) * k);
+        pfree(merged);
+        st->days = nullptr;
+    } else {
+        st->days = merged;
+        st->capacity = n1 + n2;
+    }
+    st->ndays = k;
+    st->first_day = days_of(st)[0];
+    st->last_day = days_of(st)[k - 1];
+}
+
+std::size_t serialized_size(const RfmState* st, bool ordered) {
+    return 4 * sizeof(int32) + 3 * sizeof(double) + 2 * (sizeof(core::int128_t) + sizeof(int32)) +
+           (ordered ? 2 * sizeof(int32) + sizeof(uint64) : sizeof(int32) * st->ndays);
+}
+
+void write(ByteWriter& w, const RfmState* st, bool ordered) {
+    w.put(st->cutoff_day);
+    w.put(st->has_cutoff);
+    w.put(st->period_days);
+    w.put(st->total.units);
+    w.put<int32>(st->total.scale);
+    w.put(st->first.units);
+    w.put<int32>(st->first.scale);
+    w.put(st->wide_total);
+    w.put(st->wide_first);
+    w.put(st->ndays);
+    w.put<int32>(ordered);  // the form: 0 the days follow, 1 the run
+    if (ordered) {
+        w.put(st->first_day);
+        w.put(st->last_day);
+        w.put(st->recent);
+        return;
+    }
+    const int32* d = days_of(st);
+    for (int32 i = 0; i < st->ndays; ++i) w.put(d[i]);
+}
+
+void read(ByteReader& r, RfmState* st, MemoryContext cxt, bool ordered) {
+    st->cutoff_day = r.get<int32>();
+    st->has_cutoff = r.get<int32>();
+    st->period_days = r.get<double>();
+    st->total.units = r.get<pgs::core::int128_t>();
+    st->total.scale = r.get<int32>();
+    st->first.units = r.get<pgs::core::int128_t>();
+    st->first.scale = r.get<int32>();
+    st->wide_total = r.get<double>();
+    st->wide_first = r.get<double>();
+    const int32 n = r.get<int32>();
+    const int32 form = r.get<int32>();
+    if (n < 0 || form != int32(ordered) ||
+        (form == 0 && r.cursor + sizeof(int32) * static_cast<std::size_t>(n) > r.end))
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt rfm_summary aggregate state")));
+    if (form == 1) {
+        st->first_day = r.get<int32>();
+        st->last_day = r.get<int32>();
+        st->recent = r.get<uint64>();
+        st->ndays = n;
+        return;
+    }
+    reserve_days(cxt, st, n);
+    int32* d = days_of(st);
+    for (int32 i = 0; i < n; ++i) d[i] = r.get<int32>();
+    st->ndays = n;
+    if (n > 0) {
+        st->first_day = d[0];
+        st->last_day = d[n - 1];
+    }
+}
+
+core::btyd::RfmSummary summarize(const RfmState* st, bool ordered) {
+    const int32 first_day = st->first_day, last_day = st->last_day;
+    double repeat_spend = 0;
+    if (st->ndays > 1) {
+        FixedDecimalSum repeat = st->total;
+        pgs::core::int128_t minus_first;
+        if (!__builtin_sub_overflow(static_cast<pgs::core::int128_t>(0), st->first.units, &minus_first) &&
+            repeat.add(FixedDecimal{minus_first, st->first.scale}))
+            repeat_spend = pgs::core::fixed_to_double(repeat.units, repeat.scale);
+        else
+            repeat_spend = pgs::core::fixed_to_double(st->total.units, st->total.scale) -
+                           pgs::core::fixed_to_double(st->first.units, st->first.scale);
+        repeat_spend += st->wide_total - st->wide_first;
+    }
+    return core::btyd::summarize_days(first_day, last_day, st->ndays, st->cutoff_day, st->period_days, repeat_spend);
+}
+
+}  // namespace pgs::rfm
+
+using namespace pgs::rfm;
+
+namespace {
+
+// Kept across rows (fn_extra): the day lookups of the order times and of the cut-off, and the unit.
+struct AccumCache {
+    pgs::LocalDayCache order, cutoff;
+    bool cutoff_known;  // the cut-off timestamp last seen and its day: no lookup for the same one
+    const pg_tz* cutoff_tz;
+    TimestampTz cutoff_ts;
+    int32 cutoff_day;
+    bool unit_known;
+    Oid unit_type;   // text, or the time_unit enum
+    Oid unit_label;  // the enum label last seen, and its period
+    double unit_period_days;
+    bool order_known, in_order;  // fed_in_order of this call site
+};
 
 AccumCache& cache_of(FunctionCallInfo fcinfo) {
     if (fcinfo->flinfo->fn_extra == nullptr)
@@ -267,138 +387,24 @@ PGS_FUNCTION(pgs_rfm_combine) {
     }
     RfmState* st = PG_ARGISNULL(0) ? new_state(cxt)
                                    : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
-    const auto* other = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(1));
-    if (other->has_cutoff) set_cutoff(st, other->cutoff_day, other->period_days);
-    if (other->ndays == 0) PG_RETURN_POINTER(st);
-    const bool ordered = pgs::fed_in_order(fcinfo, 0);
-    if (ordered && st->ndays > 0 && other->first_day <= st->last_day && st->first_day <= other->last_day)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("rfm_summary fed in order cannot combine partial states of overlapping days"),
-                        errhint("Drop the ORDER BY inside the call.")));
-    if (st->ndays == 0 || other->first_day < st->first_day) {
-        st->first = other->first;
-        st->wide_first = other->wide_first;
-    } else if (other->first_day == st->first_day) {
-        if (!st->first.add(other->first))
-            st->wide_first += pgs::core::fixed_to_double(other->first.units, other->first.scale);
-        st->wide_first += other->wide_first;
-    }
-    if (!st->total.add(other->total))
-        st->wide_total += pgs::core::fixed_to_double(other->total.units, other->total.scale);
-    st->wide_total += other->wide_total;
-    if (ordered) {
-        // PostgreSQL never combines ordered aggregate calls (they are not partial); should it,
-        // states of disjoint day ranges join exactly.
-        if (st->ndays == 0) {
-            st->recent = other->recent;
-            st->first_day = other->first_day;
-            st->last_day = other->last_day;
-        } else {
-            const RfmState& early = other->first_day < st->first_day ? *other : *st;
-            const RfmState& late = other->first_day < st->first_day ? *st : *other;
-            const int64 shift = int64(late.last_day) - early.last_day;
-            const uint64 recent = late.recent | (shift >= 64 ? 0 : early.recent << shift);
-            const int32 first_day = early.first_day, last_day = late.last_day;
-            st->recent = recent;
-            st->first_day = first_day;
-            st->last_day = last_day;
-        }
-        st->ndays += other->ndays;
-        PG_RETURN_POINTER(st);
-    }
-    // Union of the two sorted day sets.
-    const int32 n1 = st->ndays, n2 = other->ndays;
-    const int32* od = days_of(other);
-    auto* merged = static_cast<int32*>(MemoryContextAllocHuge(cxt, sizeof(int32) * (n1 + n2)));
-    const int32* d1 = days_of(st);
-    int32 i = 0, j = 0, k = 0;
-    while (i < n1 || j < n2) {
-        int32 next;
-        if (j == n2 || (i < n1 && d1[i] < od[j]))
-            next = d1[i++];
-        else if (i == n1 || od[j] < d1[i])
-            next = od[j++];
-        else
-            next = (++j, d1[i++]);
-        merged[k++] = next;
-    }
-    if (st->days) pfree(st->days);
-    if (k <= kInlineDays) {
-        std::memcpy(st->inline_days, merged, sizeof(int32) * k);
-        pfree(merged);
-        st->days = nullptr;
-    } else {
-        st->days = merged;
-        st->capacity = n1 + n2;
-    }
-    st->ndays = k;
-    st->first_day = days_of(st)[0];
-    st->last_day = days_of(st)[k - 1];
+    combine(cxt, st, reinterpret_cast<RfmState*>(PG_GETARG_POINTER(1)), pgs::fed_in_order(fcinfo, 0));
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_rfm_serialize) {
     const auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     const bool ordered = pgs::fed_in_order(fcinfo, 0);
-    pgs::ByteWriter w(4 * sizeof(int32) + 3 * sizeof(double) + 2 * (sizeof(pgs::core::int128_t) + sizeof(int32)) +
-                      (ordered ? 2 * sizeof(int32) + sizeof(uint64) : sizeof(int32) * st->ndays));
-    w.put(st->cutoff_day);
-    w.put(st->has_cutoff);
-    w.put(st->period_days);
-    w.put(st->total.units);
-    w.put<int32>(st->total.scale);
-    w.put(st->first.units);
-    w.put<int32>(st->first.scale);
-    w.put(st->wide_total);
-    w.put(st->wide_first);
-    w.put(st->ndays);
-    w.put<int32>(ordered);  // the form: 0 the days follow, 1 the run
-    if (ordered) {
-        w.put(st->first_day);
-        w.put(st->last_day);
-        w.put(st->recent);
-        PG_RETURN_BYTEA_P(w.out);
-    }
-    const int32* d = days_of(st);
-    for (int32 i = 0; i < st->ndays; ++i) w.put(d[i]);
+    pgs::ByteWriter w(serialized_size(st, ordered));
+    write(w, st, ordered);
     PG_RETURN_BYTEA_P(w.out);
 }
 
 PGS_FUNCTION(pgs_rfm_deserialize) {
     // In the current (per-input-tuple) context: the combine function copies what it keeps.
     pgs::aggregate_context(fcinfo, "rfm_summary");
-    MemoryContext cxt = CurrentMemoryContext;
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
-    RfmState* st = new_state(cxt);
-    st->cutoff_day = r.get<int32>();
-    st->has_cutoff = r.get<int32>();
-    st->period_days = r.get<double>();
-    st->total.units = r.get<pgs::core::int128_t>();
-    st->total.scale = r.get<int32>();
-    st->first.units = r.get<pgs::core::int128_t>();
-    st->first.scale = r.get<int32>();
-    st->wide_total = r.get<double>();
-    st->wide_first = r.get<double>();
-    const int32 n = r.get<int32>();
-    const int32 form = r.get<int32>();
-    if (n < 0 || form != int32(pgs::fed_in_order(fcinfo, 0)) ||
-        (form == 0 && r.cursor + sizeof(int32) * static_cast<std::size_t>(n) > r.end))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt rfm_summary aggregate state")));
-    if (form == 1) {
-        st->first_day = r.get<int32>();
-        st->last_day = r.get<int32>();
-        st->recent = r.get<uint64>();
-        st->ndays = n;
-        PG_RETURN_POINTER(st);
-    }
-    reserve_days(cxt, st, n);
-    int32* d = days_of(st);
-    for (int32 i = 0; i < n; ++i) d[i] = r.get<int32>();
-    st->ndays = n;
-    if (n > 0) {
-        st->first_day = d[0];
-        st->last_day = d[n - 1];
-    }
+    RfmState* st = new_state(CurrentMemoryContext);
+    read(r, st, CurrentMemoryContext, pgs::fed_in_order(fcinfo, 0));
     PG_RETURN_POINTER(st);
 }
 
@@ -406,21 +412,7 @@ PGS_FUNCTION(pgs_rfm_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* st = reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
     if (st->ndays == 0) PG_RETURN_NULL();
-    const int32 first_day = st->first_day, last_day = st->last_day;
-    double repeat_spend = 0;
-    if (st->ndays > 1) {
-        FixedDecimalSum repeat = st->total;
-        pgs::core::int128_t minus_first;
-        if (!__builtin_sub_overflow(static_cast<pgs::core::int128_t>(0), st->first.units, &minus_first) &&
-            repeat.add(FixedDecimal{minus_first, st->first.scale}))
-            repeat_spend = pgs::core::fixed_to_double(repeat.units, repeat.scale);
-        else
-            repeat_spend = pgs::core::fixed_to_double(st->total.units, st->total.scale) -
-                           pgs::core::fixed_to_double(st->first.units, st->first.scale);
-        repeat_spend += st->wide_total - st->wide_first;
-    }
-    const auto s = pgs::core::btyd::summarize_days(first_day, last_day, st->ndays, st->cutoff_day,
-                                                   st->period_days, repeat_spend);
+    const auto s = summarize(st, pgs::fed_in_order(fcinfo, 0));
     Datum values[4] = {Int32GetDatum(static_cast<int32>(s.frequency)), Float8GetDatum(s.recency),
                        Float8GetDatum(s.age), Float8GetDatum(s.monetary)};
     return pgs::btyd::composite_result(fcinfo, values, 4);

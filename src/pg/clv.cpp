@@ -21,18 +21,12 @@ using pgs::core::FixedDecimalSum;
 
 namespace {
 
-// What a group needs once its total leaves int64 (or an amount does not fit the fast path).
-struct WideSum {
-    FixedDecimalSum fast;
-    Numeric overflow;  // exact sum of what did not fit `fast`, in the aggregate context; NULL if none
-};
-
 // A group's state, 16 bytes: the total in int64 units at `scale` (cents fit up to 9.2e16), or, with
 // scale kWide, a pointer to a WideSum in the aggregate context.
 struct ClvState {
     union {
         int64 units;
-        WideSum* wide;
+        pgs::WideSum* wide;
     };
     int16 scale;
     int16 has_value;  // a non-NULL amount was seen (sum over no amounts is NULL)
@@ -44,24 +38,13 @@ ClvState* new_state(MemoryContext cxt) {
     return static_cast<ClvState*>(MemoryContextAllocZero(cxt, sizeof(ClvState)));
 }
 
-WideSum* widen(MemoryContext cxt, ClvState* st) {
+pgs::WideSum* widen(MemoryContext cxt, ClvState* st) {
     if (st->scale == kWide) return st->wide;
-    auto* w = static_cast<WideSum*>(MemoryContextAllocZero(cxt, sizeof(WideSum)));
+    auto* w = static_cast<pgs::WideSum*>(MemoryContextAllocZero(cxt, sizeof(pgs::WideSum)));
     w->fast = FixedDecimalSum{st->units, st->scale};
     st->wide = w;
     st->scale = kWide;
     return w;
-}
-
-// overflow += value, in the aggregate context.
-void add_overflow(MemoryContext cxt, ClvState* st, Numeric value) {
-    WideSum* w = widen(cxt, st);
-    MemoryContext old = MemoryContextSwitchTo(cxt);
-    Numeric sum = w->overflow ? numeric_add_opt_error(w->overflow, value, nullptr)
-                              : reinterpret_cast<Numeric>(PG_DETOAST_DATUM_COPY(NumericGetDatum(value)));
-    MemoryContextSwitchTo(old);
-    if (w->overflow) pfree(w->overflow);
-    w->overflow = sum;
 }
 
 void add_fixed(MemoryContext cxt, ClvState* st, const FixedDecimal& v) {
@@ -73,15 +56,13 @@ void add_fixed(MemoryContext cxt, ClvState* st, const FixedDecimal& v) {
             return;
         }
     }
-    WideSum* w = widen(cxt, st);
-    if (!w->fast.add(v)) add_overflow(cxt, st, pgs::fixed_to_numeric(v.units, v.scale));
+    widen(cxt, st)->add(cxt, v);
 }
 
-// The state as (fast sum, overflow) whatever its form.
-FixedDecimalSum fast_of(const ClvState* st) {
-    return st->scale == kWide ? st->wide->fast : FixedDecimalSum{st->units, st->scale};
+// The state as an exact sum whatever its form.
+pgs::WideSum sum_of(const ClvState* st) {
+    return st->scale == kWide ? *st->wide : pgs::WideSum{FixedDecimalSum{st->units, st->scale}, nullptr};
 }
-Numeric overflow_of(const ClvState* st) { return st->scale == kWide ? st->wide->overflow : nullptr; }
 
 }  // namespace
 
@@ -99,7 +80,7 @@ PGS_FUNCTION(pgs_clv_fixed_accum) {
     if (pgs::numeric_to_fixed(PG_GETARG_DATUM(1), "clv amount", v) == pgs::NumericFit::fits)
         add_fixed(cxt, st, v);
     else
-        add_overflow(cxt, st, PG_GETARG_NUMERIC(1));
+        widen(cxt, st)->add_numeric(cxt, PG_GETARG_NUMERIC(1));
     st->has_value = 1;
     PG_RETURN_POINTER(st);
 }
@@ -112,27 +93,19 @@ PGS_FUNCTION(pgs_clv_fixed_combine) {
     }
     ClvState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
     const auto* other = reinterpret_cast<ClvState*>(PG_GETARG_POINTER(1));
-    const FixedDecimalSum of = fast_of(other);
-    add_fixed(cxt, st, FixedDecimal{of.units, of.scale});
-    if (Numeric ov = overflow_of(other)) add_overflow(cxt, st, ov);
+    const pgs::WideSum of = sum_of(other);
+    add_fixed(cxt, st, FixedDecimal{of.fast.units, of.fast.scale});
+    if (of.overflow) widen(cxt, st)->add_numeric(cxt, of.overflow);
     st->has_value |= other->has_value;
     PG_RETURN_POINTER(st);
 }
 
 PGS_FUNCTION(pgs_clv_fixed_serialize) {
     const auto* st = reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
-    const FixedDecimalSum fast = fast_of(st);
-    const Numeric overflow = overflow_of(st);
-    const std::size_t overflow_size = overflow ? VARSIZE(overflow) : 0;
-    pgs::ByteWriter w(sizeof(pgs::core::int128_t) + 3 * sizeof(int32) + overflow_size);
-    w.put(fast.units);
-    w.put<int32>(fast.scale);
+    const pgs::WideSum sum = sum_of(st);
+    pgs::ByteWriter w(sizeof(int32) + sum.serialized_size());
     w.put<int32>(st->has_value);
-    w.put(static_cast<int32>(overflow_size));
-    if (overflow_size > 0) {
-        std::memcpy(w.cursor, overflow, overflow_size);
-        w.cursor += overflow_size;
-    }
+    sum.write(w);
     PG_RETURN_BYTEA_P(w.out);
 }
 
@@ -142,18 +115,8 @@ PGS_FUNCTION(pgs_clv_fixed_deserialize) {
     pgs::aggregate_context(fcinfo, "clv");
     pgs::ByteReader r(PG_GETARG_BYTEA_PP(0));
     ClvState* st = new_state(CurrentMemoryContext);
-    WideSum* w = widen(CurrentMemoryContext, st);
-    w->fast.units = r.get<pgs::core::int128_t>();
-    w->fast.scale = r.get<int32>();
     st->has_value = static_cast<int16>(r.get<int32>() != 0);
-    const int32 overflow_size = r.get<int32>();
-    if (overflow_size < 0 || r.cursor + overflow_size > r.end || w->fast.scale < 0 ||
-        w->fast.scale > pgs::core::kMaxScale)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("corrupt clv aggregate state")));
-    if (overflow_size > 0) {
-        w->overflow = static_cast<Numeric>(palloc(overflow_size));
-        std::memcpy(w->overflow, r.cursor, overflow_size);
-    }
+    widen(CurrentMemoryContext, st)->read(r);
     PG_RETURN_POINTER(st);
 }
 
@@ -161,8 +124,5 @@ PGS_FUNCTION(pgs_clv_fixed_final) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* st = reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
     if (!st->has_value) PG_RETURN_NULL();
-    const FixedDecimalSum fast = fast_of(st);
-    Numeric sum = pgs::fixed_to_numeric(fast.units, fast.scale);
-    if (Numeric ov = overflow_of(st)) sum = numeric_add_opt_error(ov, sum, nullptr);
-    PG_RETURN_NUMERIC(sum);
+    PG_RETURN_NUMERIC(sum_of(st).value());
 }

@@ -11,16 +11,19 @@ struct LabelCache {
 };
 }  // namespace
 
+void enum_label_oids(Oid type, const char* const* labels, int count, Oid* out) {
+    Assert(count <= kMaxEnumLabels);
+    for (int i = 0; i < count; ++i)
+        out[i] = DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum(labels[i]), ObjectIdGetDatum(type)));
+}
+
 Datum enum_label_datum(FunctionCallInfo fcinfo, const char* const* labels, int count, int index) {
     Assert(count <= kMaxEnumLabels && index >= 0 && index < count);
     FmgrInfo* flinfo = fcinfo->flinfo;
     auto* cache = static_cast<LabelCache*>(flinfo->fn_extra);
     if (cache == nullptr) {
-        Oid type = get_func_rettype(flinfo->fn_oid);
         cache = static_cast<LabelCache*>(MemoryContextAlloc(flinfo->fn_mcxt, sizeof(LabelCache)));
-        for (int i = 0; i < count; ++i)
-            cache->labels[i] =
-                DatumGetObjectId(DirectFunctionCall2(enum_in, CStringGetDatum(labels[i]), ObjectIdGetDatum(type)));
+        enum_label_oids(get_func_rettype(flinfo->fn_oid), labels, count, cache->labels);
         flinfo->fn_extra = cache;
     }
     return ObjectIdGetDatum(cache->labels[index]);

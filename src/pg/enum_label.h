@@ -11,6 +11,9 @@ namespace pgs {
 
 constexpr int kMaxEnumLabels = 8;
 
+// The label OIDs of the enum type `type`, in the order given (count <= kMaxEnumLabels).
+void enum_label_oids(Oid type, const char* const* labels, int count, Oid* out);
+
 // Label OIDs of the calling function's enum return type, in the order given; `labels` must hold
 // `count` entries whose index equals the core enum's value. Called without live C++ objects.
 Datum enum_label_datum(FunctionCallInfo fcinfo, const char* const* labels, int count, int index);

@@ -52,14 +52,6 @@ LifecycleState* new_group_state(MemoryContext cxt) {
     return st;
 }
 
-void insert(LifecycleState* st, int64 at, MemoryContext cxt) {
-    auto& t = st->times;
-    if (t.empty() || t.back() <= at)
-        t.push_back(cxt, at);
-    else
-        t.insert(cxt, static_cast<std::uint32_t>(std::upper_bound(t.begin(), t.end(), at) - t.begin()), at);
-}
-
 void set_as_of(LifecycleState& st, TimestampTz as_of) {
     if (st.as_of != kNoAsOf && st.as_of != as_of)
         pgs::core::fail(pgs::core::ErrorKind::invalid_argument,
@@ -114,19 +106,11 @@ int compute_stage(const LifecycleState& st, bool ordered, const pgs::core::Lifec
     return stage ? static_cast<int>(*stage) : -1;
 }
 
-// When the stage next changes with no new order, in microseconds since the epoch, or nullopt (no
-// orders, or lost). Independent of as_of but for which stage it starts from (the cadence comes from
-// the exact gap moments), so facts computed at two as-of times before it agree on it; rounded down, and
-// never at or before as_of (a limit within rounding of as_of is re-judged a microsecond later).
-// Calls no PostgreSQL.
+// When the stage next changes with no new order (core::next_stage_change_micros). Calls no
+// PostgreSQL.
 std::optional<int64> compute_next_change(const LifecycleState& st, bool ordered,
                                          const pgs::core::LifecycleRule& settings_rule) {
-    const GapMoments m = moments_of(st, ordered);
-    if (m.count == 0) return std::nullopt;
-    const auto next = pgs::core::next_stage_change_days(m, pgs::core::micros_to_days(st.as_of - m.last),
-                                                        rule_of(st, settings_rule));
-    if (!next) return std::nullopt;
-    return std::max(st.as_of + 1, m.last + static_cast<int64>(std::floor(*next * pgs::core::kMicrosPerDay)));
+    return pgs::core::next_stage_change_micros(moments_of(st, ordered), st.as_of, rule_of(st, settings_rule));
 }
 
 }  // namespace
@@ -146,7 +130,7 @@ PGS_FUNCTION(pgs_lifecycle_accum) {
             if (in_order(fcinfo))
                 append(st, at);
             else
-                insert(st, at, cxt);
+                st->times.insert_sorted(cxt, at);
         }
     }
     PG_RETURN_POINTER(st);
@@ -177,17 +161,7 @@ PGS_FUNCTION(pgs_lifecycle_combine) {
         st->moments = joined;
         PG_RETURN_POINTER(st);
     }
-    // Merge the two sorted runs from the back, in place.
-    std::uint32_t i = st->times.size(), j = other->times.size();
-    st->times.resize_for_overwrite(cxt, std::size_t(i) + j);
-    int64* t = st->times.data();
-    const int64* o = other->times.data();
-    for (std::uint32_t k = i + j; j > 0; --k) {
-        if (i > 0 && t[i - 1] > o[j - 1])
-            t[k - 1] = t[--i];
-        else
-            t[k - 1] = o[--j];
-    }
+    st->times.merge_sorted(cxt, other->times.data(), other->times.size());
     PG_RETURN_POINTER(st);
 }
 

@@ -65,6 +65,26 @@ public:
         d[pos] = v;
         ++size_;
     }
+    // Inserts v after the elements <= v (the vector is sorted ascending); appends in O(1) when the
+    // values come in order.
+    void insert_sorted(MemoryContext cxt, const T& v) {
+        if (size_ == 0 || !(v < back()))
+            push_back(cxt, v);
+        else
+            insert(cxt, static_cast<std::uint32_t>(std::upper_bound(begin(), end(), v) - begin()), v);
+    }
+    // Merges the n sorted values `other` into this sorted vector, in place from the back.
+    void merge_sorted(MemoryContext cxt, const T* other, std::uint32_t n) {
+        std::uint32_t i = size_, j = n;
+        resize_for_overwrite(cxt, std::size_t(i) + j);
+        T* t = data();
+        for (std::uint32_t k = i + j; j > 0; --k) {
+            if (i > 0 && other[j - 1] < t[i - 1])
+                t[k - 1] = t[--i];
+            else
+                t[k - 1] = other[--j];
+        }
+    }
     // n elements; those beyond the old size are left for the caller to write.
     void resize_for_overwrite(MemoryContext cxt, std::size_t n) {
         reserve(cxt, n);

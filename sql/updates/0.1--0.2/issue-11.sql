@@ -147,3 +147,12 @@ CREATE INDEX ON segments_internal.customer_facts (aov);
 ALTER TABLE segments_internal.pass ALTER COLUMN pgs_customers DROP NOT NULL;
 COMMENT ON TABLE segments_internal.pass IS
   'Transient: the segments and customers (NULL: all) a refresh evaluates in one pass in this transaction (one row per transaction, deleted before commit)';
+
+-- order facts in one aggregate (11-orderfacts): the composite segments_internal.order_facts_of
+-- returns, as sql/engine/facts/order_facts_row.sql creates it (the aggregate and its functions are
+-- replaceable: sql/engine/facts/orders.sql).
+CREATE TYPE segments_internal.order_facts_row AS (
+  orders int, attempted_orders int, revenue numeric, first_order_at timestamptz, second_order_at timestamptz,
+  last_order_at timestamptz, last_attempted_order_at timestamptz, order_latency_days float8,
+  lifecycle @extschema@.lifecycle, orders_7d int, orders_14d int, orders_30d int, orders_90d int,
+  revenue_30d numeric, rfm @extschema@.rfm, attempted_orders_14d int, order_horizon timestamptz);
