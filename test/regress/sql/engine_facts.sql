@@ -200,6 +200,113 @@ SELECT (SELECT count(*) FROM carts_forward) > 200 AS enough_carts,
        (SELECT count(*) FROM (SELECT * FROM carts_forward EXCEPT ALL SELECT * FROM carts_now) d) AS missing,
        (SELECT count(*) FROM (SELECT * FROM carts_now EXCEPT ALL SELECT * FROM carts_forward) d) AS extra;
 
+\i test/regress/sql/error_of.psql
+-- The order facts aggregate (segments_internal.order_facts_of, one transition call per row) against
+-- the SQL formulation it replaced (17 aggregates with FILTERs over a fenced subquery), on random
+-- orders with ties, NULL amounts, refunds, free orders, amounts too wide for the fast sums,
+-- invalid and NULL-valid rows, future-dated rows and one-order customers, at several as-of times
+-- (one a microsecond after a window boundary), serially and in a parallel plan; EXCEPT both ways.
+CREATE FUNCTION pg_temp.old_order_facts(as_of timestamptz)
+RETURNS TABLE (customer_id text, orders int, attempted_orders int, revenue numeric, first_order_at timestamptz,
+               second_order_at timestamptz, last_order_at timestamptz, last_attempted_order_at timestamptz,
+               order_latency_days float8, lifecycle lifecycle, orders_7d int, orders_14d int,
+               orders_30d int, orders_90d int, revenue_30d numeric, rfm rfm, attempted_orders_14d int,
+               order_horizon timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT x.customer_id,
+    count(*) FILTER (WHERE x.purchase)::int,
+    count(*) FILTER (WHERE x.attempted)::int,
+    coalesce(clv(x.amount) FILTER (WHERE x.past AND x.valid), 0),
+    min(x.ordered_at) FILTER (WHERE x.purchase),
+    second_order_at(x.ordered_at, as_of) FILTER (WHERE x.purchase),
+    max(x.ordered_at) FILTER (WHERE x.purchase),
+    max(x.ordered_at) FILTER (WHERE x.attempted),
+    order_latency(x.ordered_at) FILTER (WHERE x.purchase),
+    lifecycle_stage(x.ordered_at, as_of) FILTER (WHERE x.purchase),
+    count(*) FILTER (WHERE x.purchase AND x.in_7d)::int,
+    count(*) FILTER (WHERE x.purchase AND x.in_14d)::int,
+    count(*) FILTER (WHERE x.purchase AND x.in_30d)::int,
+    count(*) FILTER (WHERE x.purchase AND x.in_90d)::int,
+    coalesce(sum(x.amount) FILTER (WHERE x.past AND x.valid AND x.in_30d), 0),
+    rfm_summary(x.ordered_at, x.amount, as_of, 'weeks') FILTER (WHERE x.purchase),
+    count(*) FILTER (WHERE x.attempted AND x.in_14d)::int,
+    least(min(x.ordered_at) FILTER (WHERE NOT x.past),
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.in_7d) + interval '168 hours',
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.in_14d) + interval '336 hours',
+          min(x.ordered_at) FILTER (WHERE x.past AND x.valid AND x.in_30d) + interval '720 hours',
+          min(x.ordered_at) FILTER (WHERE x.purchase AND x.in_90d) + interval '2160 hours',
+          min(x.ordered_at) FILTER (WHERE x.attempted AND x.in_14d) + interval '336 hours',
+          lifecycle_changes_at(x.ordered_at, as_of) FILTER (WHERE x.purchase))
+  FROM (
+    SELECT so.customer_id COLLATE "C" AS customer_id, so.ordered_at, so.amount, coalesce(so.valid, false) AS valid,
+           so.ordered_at <= as_of AS past,
+           so.ordered_at <= as_of AND segments.is_purchase(so.valid, so.amount) AS purchase,
+           so.ordered_at <= as_of AND coalesce(so.amount, 0) >= 0 AS attempted,
+           so.ordered_at > as_of - interval '168 hours' AS in_7d, so.ordered_at > as_of - interval '336 hours' AS in_14d,
+           so.ordered_at > as_of - interval '720 hours' AS in_30d, so.ordered_at > as_of - interval '2160 hours' AS in_90d
+    FROM segments.source_orders so
+    WHERE so.customer_id IS NOT NULL AND so.ordered_at IS NOT NULL
+    OFFSET 0
+  ) x
+  GROUP BY x.customer_id
+$$;
+CREATE TABLE shop.rorders(id serial, customer text, at timestamptz, amount numeric, ok boolean);
+SELECT setseed(0.11);
+INSERT INTO shop.rorders(customer, at, amount, ok)
+SELECT 'r' || c,
+       -- a six-hour grid (ties within a customer), 2023-06 .. 2024-08 (after the as-of times: future rows)
+       timestamptz '2023-06-01' + floor(random() * 1750) * interval '6 hours',
+       CASE WHEN r < 0.05 THEN NULL WHEN r < 0.12 THEN -round((random() * 80)::numeric, 2) WHEN r < 0.15 THEN 0
+            WHEN r < 0.16 THEN round((random() * 10)::numeric, 3) ELSE round((random() * 300)::numeric, 2) END,
+       CASE WHEN v < 0.1 THEN false WHEN v < 0.15 THEN NULL ELSE true END
+FROM (SELECT c, k, random() AS r, random() AS v FROM generate_series(1, 200) c, generate_series(1, 40) k) x
+WHERE k <= 1 + c % 40;
+-- amounts beyond the fixed-scale sums (scale 20; 30 integer digits), exact in both
+INSERT INTO shop.rorders(customer, at, amount, ok) VALUES
+  ('r7', '2024-05-20 10:00', 0.00000000000000000001, true), ('r7', '2024-05-21 10:00', 123456789012345678901234567890, true),
+  ('r8', '2024-05-30 23:59:59.999999', -0.123456789012345678901, true), (NULL, '2024-05-01', 5, true),
+  ('r9', NULL, 5, true);
+SELECT segments.map_source('orders', 'shop.rorders',
+  '{"customer_id": "customer", "order_id": "id", "ordered_at": "at", "amount": "amount", "valid": "ok"}');
+ANALYZE shop.rorders;
+SELECT count(*) AS rows, count(DISTINCT customer) AS customers, count(*) FILTER (WHERE amount < 0) AS refunds,
+       count(*) FILTER (WHERE amount IS NULL) AS null_amounts, count(*) FILTER (WHERE ok IS NOT true) AS not_valid,
+       count(*) - count(DISTINCT (customer, at)) AS tied_times
+FROM shop.rorders;
+CREATE TEMP TABLE of_as_of(t timestamptz);
+INSERT INTO of_as_of VALUES ('2024-03-01'), ('2024-06-01 12:00'), ('2024-07-15 08:30:00.000001'),
+  (timestamptz '2024-05-21 10:00' + interval '720 hours');
+CREATE FUNCTION pg_temp.order_facts_differences() RETURNS TABLE (as_of timestamptz, differences bigint, customers bigint)
+LANGUAGE sql AS $$
+  SELECT a.t, (SELECT count(*) FROM ((SELECT * FROM segments_internal.order_facts(a.t)
+                                      EXCEPT ALL SELECT * FROM pg_temp.old_order_facts(a.t))
+                                     UNION ALL (SELECT * FROM pg_temp.old_order_facts(a.t)
+                                      EXCEPT ALL SELECT * FROM segments_internal.order_facts(a.t))) d),
+         (SELECT count(*) FROM segments_internal.order_facts(a.t))
+  FROM of_as_of a ORDER BY 1
+$$;
+SELECT * FROM pg_temp.order_facts_differences();
+-- in a parallel plan: partial states built by the workers, serialized and combined
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT * FROM segments_internal.order_facts('2024-06-01');
+SELECT * FROM pg_temp.order_facts_differences();
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+-- bad input: a clear SQLSTATE
+SELECT q AS statement, pg_temp.error_of(q) AS error FROM (VALUES
+  ('SELECT segments_internal.order_facts(NULL)'),
+  ($q$SELECT segments_internal.order_facts('infinity')$q$),
+  ($q$SELECT segments_internal.order_facts_of(t, 1, true, t) FROM (VALUES (now()), (now() - interval '1 day')) v(t)$q$),
+  ($q$SELECT segments_internal.order_facts_of('2024-01-01', 'NaN', true, '2024-06-01')$q$),
+  ($q$SELECT segments_internal.order_facts_of('-infinity', 1, true, '2024-06-01')$q$)) v(q);
+SELECT (segments_internal.order_facts_of(t, a, v, '2024-06-01')).* FROM (VALUES
+  (timestamptz '-infinity', 1::numeric, false), ('infinity', 'NaN', true), ('2024-01-01', NULL, NULL)) x(t, a, v);
+
 SET client_min_messages = warning;
 DROP EXTENSION pg_segments CASCADE;
 DROP SCHEMA shop CASCADE;
