@@ -209,12 +209,16 @@ WHERE p.pronamespace = 'segments'::regnamespace AND l.lanname = 'c'
       AND i.prosecdef AND i.proargtypes::text = btrim('regrole'::regtype::oid::text || ' ' || p.proargtypes::text)));
 --    An internal routine readers or editors may execute is SECURITY INVOKER SQL or PL/pgSQL and
 --    STABLE or IMMUTABLE, so PostgreSQL refuses any write inside it: it can do nothing the caller
---    could not do by hand.
+--    could not do by hand. An aggregate among them (order_facts_of) runs only support functions
+--    that are SECURITY INVOKER and STABLE or IMMUTABLE.
 SELECT p.oid::regprocedure AS internal_routine_that_could_write, l.lanname, p.provolatile FROM pg_proc p
 JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'segments_internal'::regnamespace
   AND (has_function_privilege('segments_reader', p.oid, 'EXECUTE') OR has_function_privilege('segments_editor', p.oid, 'EXECUTE'))
-  AND (p.prosecdef OR l.lanname NOT IN ('sql', 'plpgsql') OR p.provolatile = 'v');
+  AND (p.prosecdef OR p.provolatile = 'v' OR (l.lanname NOT IN ('sql', 'plpgsql') AND p.prokind <> 'a')
+       OR EXISTS (SELECT 1 FROM pg_aggregate a JOIN pg_proc s
+                    ON s.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn)
+                  WHERE a.aggfnoid = p.oid AND (s.prosecdef OR s.provolatile = 'v')));
 -- 5. No schema of the extension lets anyone but its owner create objects in it.
 SELECT n.nspname, a.grantee::regrole FROM pg_namespace n, aclexplode(n.nspacl) a
 WHERE n.nspname IN ('segments', 'segments_internal', 'segment_rules', 'segment_members')
