@@ -292,10 +292,6 @@ namespace {
 // Kept across rows (fn_extra): the day lookups of the order times and of the cut-off, and the unit.
 struct AccumCache {
     pgs::LocalDayCache order, cutoff;
-    bool cutoff_known;  // the cut-off timestamp last seen and its day: no lookup for the same one
-    const pg_tz* cutoff_tz;
-    TimestampTz cutoff_ts;
-    int32 cutoff_day;
     bool unit_known;
     Oid unit_type;   // text, or the time_unit enum
     Oid unit_label;  // the enum label last seen, and its period
@@ -350,14 +346,9 @@ PGS_FUNCTION(pgs_rfm_accum) {
                         errhint("Pass the end of the observation period, e.g. now() or a calibration end date.")));
     const double period_days = period_arg(fcinfo, dc);
     const TimestampTz cutoff_ts = pgs::finite_timestamp(PG_GETARG_DATUM(3), "rfm_summary cutoff");
-    if (!dc.cutoff_known || cutoff_ts != dc.cutoff_ts || dc.cutoff_tz != session_timezone) {
-        dc.cutoff_day = pgs::local_day(dc.cutoff, cutoff_ts);
-        dc.cutoff_ts = cutoff_ts;
-        dc.cutoff_tz = session_timezone;
-        dc.cutoff_known = true;
-    }
-    if (!st->has_cutoff || dc.cutoff_day != st->cutoff_day || period_days != st->period_days)
-        set_cutoff(st, dc.cutoff_day, period_days);
+    const int32 cutoff_day = pgs::local_day(dc.cutoff, cutoff_ts);
+    if (!st->has_cutoff || cutoff_day != st->cutoff_day || period_days != st->period_days)
+        set_cutoff(st, cutoff_day, period_days);
     if (PG_ARGISNULL(1)) PG_RETURN_POINTER(st);
     const int32 day = pgs::local_day(dc.order, pgs::finite_timestamp(PG_GETARG_DATUM(1), "rfm_summary ordered_at"));
     if (day > st->cutoff_day) PG_RETURN_POINTER(st);

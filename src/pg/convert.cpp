@@ -37,7 +37,7 @@ double finite_numeric_to_double(Datum value, const char* what) {
 }
 
 int32 local_day(LocalDayCache& c, TimestampTz ts) {
-    if (c.valid && c.tz == session_timezone && ts >= c.start && ts < c.end) return c.day;
+    if (c.seen && c.tz == session_timezone && (ts == c.last || (c.valid && ts >= c.start && ts < c.end))) return c.day;
     const int32 day = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(ts)));
     int overflow = 0;
     const TimestampTz start = date2timestamptz_opt_overflow(day, &overflow);
@@ -45,6 +45,8 @@ int32 local_day(LocalDayCache& c, TimestampTz ts) {
     c.tz = session_timezone;
     c.start = start;
     c.end = end;
+    c.last = ts;
+    c.seen = true;
     c.day = day;
     c.valid = overflow == 0 && end - start == USECS_PER_DAY && ts >= start && ts < end;
     return day;

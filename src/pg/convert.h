@@ -18,12 +18,15 @@ void check_finite_numeric(Numeric value, const char* what);
 // The calendar day (a PostgreSQL date) of a timestamptz in the session time zone, exactly as
 // timestamptz::date, with the last day's bounds remembered: rows of one scan are mostly close in
 // time, and the time-zone lookup is the costly part of the cast. Only days of exactly 24 hours are
-// remembered, so a day with a time-zone offset change is looked up row by row.
+// remembered, so a day with a time-zone offset change is looked up row by row, unless the same
+// timestamp comes again (a constant cut-off). Zeroed = empty.
 struct LocalDayCache {
     const pg_tz* tz;
     TimestampTz start, end;  // [start, end) is `day` in `tz`
+    TimestampTz last;        // the timestamp last looked up: its day is `day` in `tz`
     int32 day;
-    bool valid;
+    bool valid;  // [start, end) holds
+    bool seen;   // `last` holds
 };
 int32 local_day(LocalDayCache& cache, TimestampTz ts);
 

@@ -64,9 +64,6 @@ void set_as_of(OrderFactsState* st, TimestampTz as_of) {
 // Kept across rows (fn_extra): the calendar-day lookups of rfm (order times, the cut-off).
 struct AccumCache {
     pgs::LocalDayCache order, cutoff;
-    TimestampTz cutoff_ts;
-    int32 cutoff_day;
-    bool cutoff_known;
 };
 
 AccumCache& cache_of(FunctionCallInfo fcinfo) {
@@ -158,12 +155,7 @@ PGS_FUNCTION(pgs_order_facts_accum) {
     pgs::finite_timestamp(PG_GETARG_DATUM(1), "order_facts_of ordered_at");
     st->purchases.insert_sorted(cxt, at);
     AccumCache& dc = cache_of(fcinfo);
-    if (!dc.cutoff_known || dc.cutoff_ts != as_of) {
-        dc.cutoff_day = pgs::local_day(dc.cutoff, as_of);
-        dc.cutoff_ts = as_of;
-        dc.cutoff_known = true;
-    }
-    pgs::rfm::set_cutoff(&st->rfm, dc.cutoff_day, kRfmPeriodDays);
+    pgs::rfm::set_cutoff(&st->rfm, pgs::local_day(dc.cutoff, as_of), kRfmPeriodDays);
     pgs::rfm::add_order(cxt, &st->rfm, pgs::local_day(dc.order, at), spend_of(has_amount, fit, fixed, amount));
     PG_RETURN_POINTER(st);
 }
