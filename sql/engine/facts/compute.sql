@@ -1,6 +1,9 @@
 -- segments.compute_facts: the customer facts, live, as of a time: the per-source queries of this
 -- folder (each one row per customer, columns named like segments.customers) joined on customer_id,
--- then the few columns that need more than one source or all customers (below). The select list is
+-- then the few columns that need more than one source or all customers (below). The sources are
+-- chained by FULL JOIN on the id found so far (a customer is any id found in any of them), with no
+-- list of ids first: so each source is read once, as it is produced, not stored and read twice
+-- (bench, 1M orders: SELECT count(*) 3.77 -> 2.22 s, 5.4x -> 3.2x its floor). The select list is
 -- generated here, at install and upgrade, by column NAME: every column of segments.customers is
 -- either in the derived list or an output column of exactly one source query (else this fails), so
 -- column order, and columns added by an upgrade at the end of the table, never shift a value. It
