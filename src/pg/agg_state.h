@@ -16,6 +16,21 @@ inline MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char* fnam
     return cxt;
 }
 
+// A non-strict combine function under PostgreSQL's rules: a NULL second state adds nothing (the
+// first one, or NULL, is the result); otherwise merge(cxt, into, other) folds the second state into
+// the first, made by make(cxt) when the first is NULL, and that is the result.
+template <typename State, typename Make, typename Merge>
+Datum combine_states(FunctionCallInfo fcinfo, const char* fname, Make make, Merge merge) {
+    MemoryContext cxt = aggregate_context(fcinfo, fname);
+    if (PG_ARGISNULL(1)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    State* into = PG_ARGISNULL(0) ? make(cxt) : reinterpret_cast<State*>(PG_GETARG_POINTER(0));
+    merge(cxt, into, reinterpret_cast<const State*>(PG_GETARG_POINTER(1)));
+    PG_RETURN_POINTER(into);
+}
+
 // A group's transition state is a chunk of the aggregate context (MemoryContextAlloc), made on the
 // group's first row. In hash aggregation that context also holds PostgreSQL's hash entry and
 // per-group array, allocated just before, so the state lands beside them and a row touches about one

@@ -65,8 +65,10 @@ void set_unit(FitState* st, double period_days) {
     st->period_days = period_days;
 }
 
+FitState* new_state(MemoryContext cxt) { return pgs::make_in_context<FitState>(cxt, cxt); }
+
 FitState* state_arg(FunctionCallInfo fcinfo, int arg, MemoryContext cxt) {
-    if (PG_ARGISNULL(arg)) return pgs::make_in_context<FitState>(cxt, cxt);
+    if (PG_ARGISNULL(arg)) return new_state(cxt);
     return reinterpret_cast<FitState*>(PG_GETARG_POINTER(arg));
 }
 
@@ -164,16 +166,11 @@ Datum final_common(FunctionCallInfo fcinfo, Model model) {
 }
 
 Datum combine_common(FunctionCallInfo fcinfo, const char* name) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, name);
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    FitState* st = state_arg(fcinfo, 0, cxt);
-    const auto* other = reinterpret_cast<FitState*>(PG_GETARG_POINTER(1));
-    if (other->period_days != 0) set_unit(st, other->period_days);
-    for (const auto& [k, n] : other->counts) st->counts[k] += n;
-    PG_RETURN_POINTER(st);
+    return pgs::combine_states<FitState>(
+        fcinfo, name, new_state, [](MemoryContext, FitState* st, const FitState* other) {
+            if (other->period_days != 0) set_unit(st, other->period_days);
+            for (const auto& [k, n] : other->counts) st->counts[k] += n;
+        });
 }
 
 Datum serialize_common(FunctionCallInfo fcinfo) {

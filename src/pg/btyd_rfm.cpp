@@ -371,15 +371,9 @@ PGS_FUNCTION(pgs_rfm_accum) {
 }
 
 PGS_FUNCTION(pgs_rfm_combine) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "rfm_summary");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    RfmState* st = PG_ARGISNULL(0) ? new_state(cxt)
-                                   : reinterpret_cast<RfmState*>(PG_GETARG_POINTER(0));
-    combine(cxt, st, reinterpret_cast<RfmState*>(PG_GETARG_POINTER(1)), pgs::fed_in_order(fcinfo, 0));
-    PG_RETURN_POINTER(st);
+    const bool ordered = pgs::fed_in_order(fcinfo, 0);
+    return pgs::combine_states<RfmState>(fcinfo, "rfm_summary", new_state,
+        [&](MemoryContext cxt, RfmState* st, const RfmState* other) { combine(cxt, st, other, ordered); });
 }
 
 PGS_FUNCTION(pgs_rfm_serialize) {

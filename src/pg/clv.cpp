@@ -86,18 +86,12 @@ PGS_FUNCTION(pgs_clv_fixed_accum) {
 }
 
 PGS_FUNCTION(pgs_clv_fixed_combine) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "clv");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    ClvState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<ClvState*>(PG_GETARG_POINTER(0));
-    const auto* other = reinterpret_cast<ClvState*>(PG_GETARG_POINTER(1));
-    const pgs::WideSum of = sum_of(other);
-    add_fixed(cxt, st, FixedDecimal{of.fast.units, of.fast.scale});
-    if (of.overflow) widen(cxt, st)->add_numeric(cxt, of.overflow);
-    st->has_value |= other->has_value;
-    PG_RETURN_POINTER(st);
+    return pgs::combine_states<ClvState>(fcinfo, "clv", new_state, [](MemoryContext cxt, ClvState* st, const ClvState* other) {
+        const pgs::WideSum of = sum_of(other);
+        add_fixed(cxt, st, FixedDecimal{of.fast.units, of.fast.scale});
+        if (of.overflow) widen(cxt, st)->add_numeric(cxt, of.overflow);
+        st->has_value |= other->has_value;
+    });
 }
 
 PGS_FUNCTION(pgs_clv_fixed_serialize) {

@@ -137,32 +137,27 @@ PGS_FUNCTION(pgs_lifecycle_accum) {
 }
 
 PGS_FUNCTION(pgs_lifecycle_combine) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "lifecycle_stage");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto* other = reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(1));
-    LifecycleState* st = PG_ARGISNULL(0) ? new_group_state(cxt)
-                                         : reinterpret_cast<LifecycleState*>(PG_GETARG_POINTER(0));
-    if (other->as_of != kNoAsOf) set_as_of(*st, other->as_of);
-    if (other->typical_days > 0) set_typical(*st, other->typical_days);
-    if (pgs::fed_in_order(fcinfo, 0)) {
-        // PostgreSQL never combines ordered aggregate calls (they are not partial); should it, the
-        // states of two disjoint time ranges still join exactly.
-        GapMoments joined = st->moments;
-        if (!joined.append(other->moments)) {
-            joined = other->moments;
-            if (!joined.append(st->moments))
-                ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                                errmsg("lifecycle_stage fed in order cannot combine overlapping partial states"),
-                                errhint("Drop the ORDER BY inside the call.")));
-        }
-        st->moments = joined;
-        PG_RETURN_POINTER(st);
-    }
-    st->times.merge_sorted(cxt, other->times.data(), other->times.size());
-    PG_RETURN_POINTER(st);
+    const bool ordered = pgs::fed_in_order(fcinfo, 0);
+    return pgs::combine_states<LifecycleState>(fcinfo, "lifecycle_stage", new_group_state,
+        [&](MemoryContext cxt, LifecycleState* st, const LifecycleState* other) {
+            if (other->as_of != kNoAsOf) set_as_of(*st, other->as_of);
+            if (other->typical_days > 0) set_typical(*st, other->typical_days);
+            if (ordered) {
+                // PostgreSQL never combines ordered aggregate calls (they are not partial); should it,
+                // the states of two disjoint time ranges still join exactly.
+                GapMoments joined = st->moments;
+                if (!joined.append(other->moments)) {
+                    joined = other->moments;
+                    if (!joined.append(st->moments))
+                        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                                        errmsg("lifecycle_stage fed in order cannot combine overlapping partial states"),
+                                        errhint("Drop the ORDER BY inside the call.")));
+                }
+                st->moments = joined;
+                return;
+            }
+            st->times.merge_sorted(cxt, other->times.data(), other->times.size());
+        });
 }
 
 // The bytes: a count n of order times (-1: the moments follow instead), as_of, typical_days, then

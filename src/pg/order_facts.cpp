@@ -161,20 +161,15 @@ PGS_FUNCTION(pgs_order_facts_accum) {
 }
 
 PGS_FUNCTION(pgs_order_facts_combine) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "order_facts_of");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto* other = reinterpret_cast<OrderFactsState*>(PG_GETARG_POINTER(1));
-    OrderFactsState* st = PG_ARGISNULL(0) ? new_state(cxt) : reinterpret_cast<OrderFactsState*>(PG_GETARG_POINTER(0));
-    if (other->has_as_of) set_as_of(st, other->as_of);
-    st->windows.merge(other->windows);
-    st->revenue.add(cxt, other->revenue);
-    st->revenue_30d.add(cxt, other->revenue_30d);
-    st->purchases.merge_sorted(cxt, other->purchases.data(), other->purchases.size());
-    pgs::rfm::combine(cxt, &st->rfm, &other->rfm, false);
-    PG_RETURN_POINTER(st);
+    return pgs::combine_states<OrderFactsState>(fcinfo, "order_facts_of", new_state,
+        [](MemoryContext cxt, OrderFactsState* st, const OrderFactsState* other) {
+            if (other->has_as_of) set_as_of(st, other->as_of);
+            st->windows.merge(other->windows);
+            st->revenue.add(cxt, other->revenue);
+            st->revenue_30d.add(cxt, other->revenue_30d);
+            st->purchases.merge_sorted(cxt, other->purchases.data(), other->purchases.size());
+            pgs::rfm::combine(cxt, &st->rfm, &other->rfm, false);
+        });
 }
 
 // The bytes: as_of, has_as_of, the windows, the two sums, the purchase count and times, rfm's state.

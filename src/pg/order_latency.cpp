@@ -26,14 +26,8 @@ PGS_FUNCTION(pgs_order_latency_accum) {
 }
 
 PGS_FUNCTION(pgs_order_latency_combine) {
-    MemoryContext cxt = pgs::aggregate_context(fcinfo, "order_latency");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    auto* state = PG_ARGISNULL(0) ? new_span(cxt) : reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(0));
-    state->merge(*reinterpret_cast<OrderSpan*>(PG_GETARG_POINTER(1)));
-    PG_RETURN_POINTER(state);
+    return pgs::combine_states<OrderSpan>(fcinfo, "order_latency", new_span,
+        [](MemoryContext, OrderSpan* state, const OrderSpan* other) { state->merge(*other); });
 }
 
 PGS_FUNCTION(pgs_order_latency_serialize) {
