@@ -101,7 +101,7 @@ BEGIN
     came AS (
       INSERT INTO segments.membership (segment_id, customer_id, joined_at, revenue_mark, orders_mark)
       SELECT j.segment_id, j.customer_id, now(), coalesce(j.revenue, 0), coalesce(j.orders, 0) FROM j WHERE j.now_in AND NOT j.was
-      ORDER BY j.segment_id, j.customer_id  -- (in index order: appended to the new segments' end of the index)
+      ORDER BY j.customer_id COLLATE "C", j.segment_id  -- (a customer's memberships on one page: schema.sql)
       RETURNING segment_id, customer_id),
     moved AS MATERIALIZED (
       SELECT j.mtid, j.revenue, j.orders FROM j

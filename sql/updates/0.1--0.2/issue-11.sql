@@ -141,6 +141,9 @@ ALTER TABLE segments.facts_status
   ADD COLUMN buyers bigint;
 CREATE INDEX ON segments.membership (customer_id);
 CREATE INDEX ON segments_internal.customer_facts (aov);
+-- room on each membership page for a moved mark's new version (schema.sql; existing pages keep
+-- theirs until rewritten, e.g. by CLUSTER segments.membership USING membership_customer_id_idx)
+ALTER TABLE segments.membership SET (fillfactor = 90);
 
 -- segments, full refresh (11-full): a full refresh of several rule segments evaluates them in one
 -- pass over every customer; the pass then names no customers (NULL).
