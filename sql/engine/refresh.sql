@@ -89,7 +89,7 @@ BEGIN
              m.customer_id IS NOT NULL AS was, n.customer_id IS NOT NULL AS now_in,
              m.mtid, m.revenue_mark, m.orders_mark, c.revenue, c.orders
       FROM (SELECT x.ctid AS mtid, x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark FROM segments.membership x
-            WHERE x.segment_id = ANY ($1) %s) m
+            WHERE %s) m
       FULL JOIN (SELECT h.segment_id, h.customer_id FROM (%s) h (segment_id, customer_id)
                  WHERE h.customer_id IS NOT NULL) n
         ON n.segment_id = m.segment_id AND n.customer_id = m.customer_id
@@ -138,7 +138,12 @@ BEGIN
     ORDER BY g.pos$q$,
     -- (a foreign table ships it: on a sharded coordinator only those customers' facts come over)
     CASE WHEN scope IS NULL THEN '' ELSE 'WHERE f.customer_id = ANY ($4)' END,
-    CASE WHEN scope IS NULL THEN '' ELSE 'AND x.customer_id = ANY ($4)' END, hits)
+    -- (incremental: by the customers' index alone, whatever the statistics say; "+ 0" keeps the
+    -- segment ids out of the index conditions: on the stale statistics of freshly built segments
+    -- the planner read all the batch's members by the key, 4.6M at 10M orders, 1.6 s for the 35
+    -- customers whose facts changed)
+    CASE WHEN scope IS NULL THEN 'x.segment_id = ANY ($1)'
+         ELSE 'x.customer_id = ANY ($4) AND x.segment_id + 0 = ANY ($1)' END, hits)
   USING seg_ids, seg_names, run_ids, scope;
 END $$;
 
