@@ -146,9 +146,10 @@ LANGUAGE sql AS $$
     FROM bench.results GROUP BY name),
   base AS (SELECT (SELECT ms FROM m WHERE name = 'count') AS agg, (SELECT ms FROM m WHERE name = 'count_window') AS win)
   SELECT CASE o.name WHEN 'count' THEN 'count(*) GROUP BY customer'
+                     WHEN 'columns' THEN 'max(created_at), sum(total) GROUP BY customer'
                      WHEN 'count_window' THEN 'count(*) OVER () (customers)' ELSE o.name END,
          round(o.ms::numeric, 1),
-         CASE WHEN o.name IN ('count', 'clv', 'order_latency', 'order_latency_ordered', 'lifecycle_stage', 'lifecycle_stage_ordered',
+         CASE WHEN o.name IN ('count', 'columns', 'clv', 'order_latency', 'order_latency_ordered', 'lifecycle_stage', 'lifecycle_stage_ordered',
                               'rfm_summary', 'rfm_summary_ordered')
               THEN round((o.ms / base.agg)::numeric, 2)
               WHEN o.name IN ('count_window', 'value_band') THEN round((o.ms / base.win)::numeric, 2) END,
@@ -168,7 +169,7 @@ LANGUAGE sql AS $$
     AND o.name NOT IN ('bgnbd_fit', 'paretonbd_fit', 'facts_ctas', 'refresh_full', 'refresh_1pct', 'segments_full',
                        'incr_1pct', 'incr_segments_1pct', 'incr_nothing', 'freshness')
     AND o.name NOT LIKE 'facts\_%'
-  ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2 WHEN 'order_latency_ordered' THEN 2.5
+  ORDER BY CASE o.name WHEN 'count' THEN 0 WHEN 'columns' THEN 0.5 WHEN 'clv' THEN 1 WHEN 'order_latency' THEN 2 WHEN 'order_latency_ordered' THEN 2.5
                        WHEN 'lifecycle_stage' THEN 3 WHEN 'lifecycle_stage_ordered' THEN 3.5 WHEN 'rfm_summary' THEN 4
                        WHEN 'rfm_summary_ordered' THEN 4.5 WHEN 'count_window' THEN 5
                        WHEN 'value_band' THEN 6 ELSE 7 END, o.name
