@@ -6,10 +6,10 @@
 -- the planner cannot drop the work. `x_ordered` is x fed in order (ORDER BY inside the call: O(1)
 -- state, a sorted group plan; order_latency's state is O(1) either way, the ORDER BY only changes
 -- the plan), compared with x's plain SQL. `columns` reads what the aggregates read (created_at and
--- total, past the status text) with the cheapest built-in aggregates: the floor's cost plus the
--- columns'. {as_of} is the generated data's end date.
+-- total, past the status text) with the cheapest built-in aggregates, both in the one consumed
+-- value (a subquery output nobody reads is planned as NULL, its aggregate never run). {as_of} is the generated data's end date.
 -- q: count|SELECT count(v) FROM (SELECT customer_id, count(*) AS v FROM shop.orders GROUP BY customer_id) s
--- q: columns|SELECT count(v) FROM (SELECT customer_id, max(created_at) AS v, sum(total) AS t FROM shop.orders GROUP BY customer_id) s
+-- q: columns|SELECT count(v) FROM (SELECT customer_id, ROW(max(created_at), sum(total)) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: clv|SELECT count(v) FROM (SELECT customer_id, clv(total) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: clv_sql|SELECT count(v) FROM (SELECT customer_id, sum(total) AS v FROM shop.orders GROUP BY customer_id) s
 -- q: order_latency|SELECT count(v) FROM (SELECT customer_id, order_latency(created_at) AS v FROM shop.orders GROUP BY customer_id) s

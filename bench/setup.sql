@@ -45,12 +45,16 @@ BEGIN
   RETURN (SELECT count(*) FROM segments.segments);
 END $$;
 
--- Before a refresh after a small change: 1% of the customers (a different 1% each run) place an order.
+-- The 1% of the customers of a run (a different 1% each run).
+CREATE FUNCTION bench.run_customers(run int) RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
+  SELECT customer_id FROM shop.customers WHERE customer_id % 100 = run % 100 $$;
+
+-- Before a refresh after a small change: the run's 1% of the customers place an order.
 CREATE FUNCTION bench.change_customers(run int) RETURNS bigint LANGUAGE sql AS $$
   WITH ins AS (
     INSERT INTO shop.orders (customer_id, created_at, status, total, items)
-    SELECT customer_id, now() - interval '1 minute' * (customer_id % 60), 'paid', 42.50, 1
-    FROM shop.customers WHERE customer_id % 100 = run % 100
+    SELECT c, now() - interval '1 minute' * (c % 60), 'paid', 42.50, 1
+    FROM bench.run_customers(run) c
     RETURNING 1)
   SELECT count(*) FROM ins $$;
 
@@ -74,10 +78,10 @@ END $$;
 -- customers that ordered, read by customer through the text-key indexes the incremental refresh
 -- uses (the same rows it must read: in tables kept in time order they lie on most of the pages).
 CREATE FUNCTION bench.read_changed(run int) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE ids text[] := ARRAY(SELECT customer_id::text FROM shop.customers WHERE customer_id % 100 = run % 100);
+DECLARE ids text[] := ARRAY(SELECT c::text FROM bench.run_customers(run) c);
         k text; n bigint; total bigint := 0;
 BEGIN
-  FOREACH k IN ARRAY ARRAY['orders', 'contacts', 'events', 'subscriptions', 'deals'] LOOP
+  FOR k IN SELECT kind FROM segments.source_map LOOP  -- every source kind, mapped or not
     EXECUTE format('SELECT count(*) FROM segments.source_%s WHERE customer_id = ANY ($1)', k) INTO n USING ids;
     total := total + n;
   END LOOP;
