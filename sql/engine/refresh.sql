@@ -81,6 +81,36 @@ RETURNS TABLE (segment_id bigint, joined int, "left" int, added numeric,
                now_count bigint, now_revenue numeric, now_orders bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  -- A first build (no member yet in any of the batch's segments, in full): every hit joins, nobody
+  -- leaves, no mark moves, so the hits go straight to the membership and its RETURNING to the log and
+  -- the totals, without the full join and its stored result (31 packs at 100k customers: 458k rows
+  -- written and read four times, 0.5-0.7 s of a 6.5 s build).
+  IF scope IS NULL AND NOT EXISTS (SELECT 1 FROM segments.membership x WHERE x.segment_id = ANY (seg_ids)) THEN
+    RETURN QUERY EXECUTE format($q$
+      WITH g AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS g(segment_id, name, run_id, pos)),
+      c AS MATERIALIZED (SELECT f.customer_id, f.revenue, f.orders FROM segments.customers f),
+      came AS (
+        INSERT INTO segments.membership (segment_id, customer_id, joined_at, revenue_mark, orders_mark)
+        SELECT h.segment_id, h.customer_id, now(), coalesce(c.revenue, 0), coalesce(c.orders, 0)
+        FROM (%s) h (segment_id, customer_id) LEFT JOIN c ON c.customer_id COLLATE "C" = h.customer_id COLLATE "C"
+        WHERE h.customer_id IS NOT NULL
+        ORDER BY h.customer_id COLLATE "C", h.segment_id
+        RETURNING segment_id, customer_id, revenue_mark, orders_mark),
+      logged AS (
+        INSERT INTO segments.changes (segment_id, segment, customer_id, change, at, run_id)
+        SELECT g.segment_id, g.name, k.customer_id, 'joined', now(), g.run_id FROM came k JOIN g ON g.segment_id = k.segment_id
+        ORDER BY g.pos, k.customer_id COLLATE "C"
+        RETURNING segment_id),
+      l AS (SELECT k.segment_id, count(*)::int AS joined FROM logged k GROUP BY k.segment_id),
+      t AS (SELECT k.segment_id, count(*) AS n, sum(k.revenue_mark) AS revenue, sum(k.orders_mark)::bigint AS orders
+            FROM came k GROUP BY k.segment_id)
+      SELECT g.segment_id, coalesce(l.joined, 0), 0, 0::numeric, 0::bigint, 0::numeric, 0::bigint,
+             coalesce(t.n, 0), coalesce(t.revenue, 0), coalesce(t.orders, 0)
+      FROM g LEFT JOIN l ON l.segment_id = g.segment_id LEFT JOIN t ON t.segment_id = g.segment_id
+      ORDER BY g.pos$q$, hits)
+    USING seg_ids, seg_names, run_ids;
+    RETURN;
+  END IF;
   RETURN QUERY EXECUTE format($q$
     WITH g AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[]) WITH ORDINALITY AS g(segment_id, name, run_id, pos)),
     c AS MATERIALIZED (SELECT f.customer_id, f.revenue, f.orders FROM segments.customers f %s),
@@ -116,7 +146,7 @@ BEGIN
       FROM (SELECT k.segment_id, k.customer_id, 'left' AS change FROM gone k
             UNION ALL SELECT k.segment_id, k.customer_id, 'joined' FROM came k) d
       JOIN g ON g.segment_id = d.segment_id
-      ORDER BY g.pos, d.customer_id, d.change
+      ORDER BY g.pos, d.customer_id COLLATE "C", d.change  -- (bytes: the locale's strcoll per tie on pos, 1.2 s of a 6.3 s first build of the 31 packs at 100k customers)
       RETURNING segment_id, change),
     l AS (SELECT k.segment_id, count(*) FILTER (WHERE k.change = 'joined')::int AS joined,
                  count(*) FILTER (WHERE k.change = 'left')::int AS "left"

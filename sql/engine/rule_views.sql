@@ -78,11 +78,14 @@ CREATE OR REPLACE FUNCTION segments_internal._build_pass_relation(owner regrole)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE rel text := segments_internal._pass_relation(owner); arms text; all_arms text; chosen text;
 BEGIN
-  SELECT string_agg(format(E'(%s::bigint, CASE WHEN %s = ANY (pgs_pass.pgs_segments) THEN (\n%s\n) END)',
-                           s.id, s.id, segments_internal._check_fragment(s.rule, 'rule')), E',\n' ORDER BY s.id),
+  -- A customer's hits as one array of segment ids (NULL: not in the pass, or not a hit), unnested:
+  -- at 100k customers and the 31 packs, 0.24-0.34 s against 0.62-0.78 s for a VALUES row per rule
+  -- filtered on its hit (3.1M rows made to keep 458k).
+  SELECT string_agg(format(E'CASE WHEN %s = ANY (pgs_pass.pgs_segments) THEN CASE WHEN (\n%s\n) THEN %s::bigint END END',
+                           s.id, segments_internal._check_fragment(s.rule, 'rule'), s.id), E',\n' ORDER BY s.id),
          -- over every customer, whether each segment is in the pass is computed once (half the time)
-         string_agg(format(E'(%s::bigint, CASE WHEN pgs_pass.pgs_in_%s THEN (\n%s\n) END)',
-                           s.id, s.id, segments_internal._check_fragment(s.rule, 'rule')), E',\n' ORDER BY s.id),
+         string_agg(format(E'CASE WHEN pgs_pass.pgs_in_%s THEN CASE WHEN (\n%s\n) THEN %s::bigint END END',
+                           s.id, segments_internal._check_fragment(s.rule, 'rule'), s.id), E',\n' ORDER BY s.id),
          string_agg(format('%s = ANY (pgs_p.pgs_segments) AS pgs_in_%s', s.id, s.id), ', ' ORDER BY s.id)
     INTO arms, all_arms, chosen
   FROM segments.segments s WHERE s.owner = _build_pass_relation.owner AND s.incremental;
@@ -93,16 +96,16 @@ BEGIN
            -- "customer_id = ANY ($1)" to the shards of a coordinator, a join filter it would not
            'JOIN segments.customers AS c ON c.customer_id = ANY ((SELECT pgs_p.pgs_customers FROM segments_internal.pass AS pgs_p\n'
            '  WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id())::text[])\n'
-           'CROSS JOIN LATERAL (VALUES\n%1$s) AS pgs_v (pgs_segment_id, pgs_hit)\n'
-           'WHERE pgs_pass.pgs_xid = pg_catalog.pg_current_xact_id() AND pgs_v.pgs_hit\n'
+           'CROSS JOIN LATERAL unnest(ARRAY[\n%1$s]) AS pgs_v (pgs_segment_id)\n'
+           'WHERE pgs_pass.pgs_xid = pg_catalog.pg_current_xact_id() AND pgs_v.pgs_segment_id IS NOT NULL\n'
            -- every customer, when the pass names none (a one-time filter: otherwise never scanned)
            'UNION ALL\n'
            'SELECT pgs_v.pgs_segment_id, c.customer_id\n'
            'FROM (SELECT %3$s FROM segments_internal.pass AS pgs_p\n'
            '      WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id() OFFSET 0) AS pgs_pass\n'
            'CROSS JOIN segments.customers AS c\n'
-           'CROSS JOIN LATERAL (VALUES\n%2$s) AS pgs_v (pgs_segment_id, pgs_hit)\n'
-           'WHERE pgs_v.pgs_hit\n'
+           'CROSS JOIN LATERAL unnest(ARRAY[\n%2$s]) AS pgs_v (pgs_segment_id)\n'
+           'WHERE pgs_v.pgs_segment_id IS NOT NULL\n'
            '  AND (SELECT pgs_p.pgs_customers IS NULL FROM segments_internal.pass AS pgs_p\n'
            '       WHERE pgs_p.pgs_xid = pg_catalog.pg_current_xact_id())',
            arms, all_arms, chosen) END,
