@@ -77,7 +77,7 @@ BEGIN
     RAISE EXCEPTION 'this shard has no full facts refresh for an incremental one to start from' USING ERRCODE = '55000',
       HINT = 'Run a full sharded refresh first: SELECT segments.refresh_facts(); on the coordinator.';
   END IF;
-  r := segments_internal._recompute_changed_facts(as_of);
+  r := segments_internal._recompute_changed_facts(as_of, banded => false);
   recomputed := cardinality(r.ids);
   IF recomputed > 0 THEN  -- (then the coordinator runs step 2 on every shard, which removes it)
     DELETE FROM segments_internal.facts_globals;
