@@ -206,7 +206,7 @@ BEGIN
   r := segments_internal._recompute_changed_facts(as_of, banded => true);
   old_mean := segments_internal._mean_aov(r.old_sum, r.old_buyers);
   new_mean := segments_internal._mean_aov(r.new_sum, r.new_buyers);
-  IF cardinality(r.ids) > 0 AND old_mean IS DISTINCT FROM new_mean THEN
+  IF old_mean IS DISTINCT FROM new_mean THEN
     PERFORM segments_internal._reband_facts('{}', old_mean, new_mean);
   END IF;
   RETURN segments_internal._facts_done(as_of, started, r.customers, r.inserted, r.updated, r.deleted, true, r.changed);
@@ -267,7 +267,7 @@ BEGIN
   -- stored models and the BTYD summary written here)
   SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum),
          string_agg(CASE WHEN attname = 'value_band' AND banded
-                         THEN 'CASE WHEN n.orders > 0 AND $1 > 0 THEN @extschema@.value_band(n.aov, $1) END'
+                         THEN 'segments_internal._value_band_at(n.orders, n.aov, $1)'
                          ELSE format('n.%I', attname) END, ', ' ORDER BY attnum),
          string_agg(format('%1$I = excluded.%1$I', attname), ', ' ORDER BY attnum) FILTER (WHERE attname <> 'customer_id')
     INTO cols, vals, sets
@@ -311,17 +311,16 @@ DECLARE lo numeric := least(old_mean, new_mean) * 0.999999; hi numeric := greate
 BEGIN
   IF old_mean = new_mean AND new_mean > 0 THEN
     UPDATE segments_internal.customer_facts c
-    SET value_band = CASE WHEN c.orders > 0 THEN @extschema@.value_band(c.aov, new_mean) END
+    SET value_band = segments_internal._value_band_at(c.orders, c.aov, new_mean)
     WHERE c.customer_id = ANY (ids)
-      AND c.value_band IS DISTINCT FROM CASE WHEN c.orders > 0 THEN @extschema@.value_band(c.aov, new_mean) END;
+      AND c.value_band IS DISTINCT FROM segments_internal._value_band_at(c.orders, c.aov, new_mean);
   ELSE
     UPDATE segments_internal.customer_facts c
-    SET value_band = CASE WHEN c.orders > 0 AND new_mean > 0 THEN @extschema@.value_band(c.aov, new_mean) END
+    SET value_band = segments_internal._value_band_at(c.orders, c.aov, new_mean)
     WHERE (c.customer_id = ANY (ids) OR old_mean IS NULL OR new_mean IS NULL OR old_mean <= 0 OR new_mean <= 0
            OR c.aov BETWEEN 0.75 * lo AND 0.75 * hi OR c.aov BETWEEN 1.25 * lo AND 1.25 * hi
            OR c.aov BETWEEN 2.5 * lo AND 2.5 * hi)
-      AND c.value_band IS DISTINCT FROM
-          CASE WHEN c.orders > 0 AND new_mean > 0 THEN @extschema@.value_band(c.aov, new_mean) END;
+      AND c.value_band IS DISTINCT FROM segments_internal._value_band_at(c.orders, c.aov, new_mean);
   END IF;
 END $$;
 
