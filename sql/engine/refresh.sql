@@ -80,6 +80,8 @@ RETURNS TABLE (segment_id bigint, joined int, "left" int, added numeric,
                was_count bigint, was_revenue numeric, was_orders bigint,
                now_count bigint, now_revenue numeric, now_orders bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  member_cols constant text := 'x.ctid AS mtid, x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark';  -- of m below
 BEGIN
   -- A first build (no member yet in any of the batch's segments, in full): every hit joins, nobody
   -- leaves, no mark moves, so the hits go straight to the membership and its RETURNING to the log and
@@ -174,11 +176,10 @@ BEGIN
     -- scanned all 458k members of 1M orders for 1,211 customers, 95 ms against 15 ms by the index;
     -- "+ 0" keeps the segment ids out of the index conditions: on stale statistics the planner read
     -- all the batch's members by the key, 4.6M at 10M orders, 1.6 s for 35 changed customers.)
-    CASE WHEN scope IS NULL THEN 'SELECT x.ctid AS mtid, x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark
-                                  FROM segments.membership x WHERE x.segment_id = ANY ($1)'
-         ELSE 'SELECT x.* FROM (SELECT DISTINCT u.id FROM unnest($4::text[]) u (id)) u,
-                 LATERAL (SELECT x.ctid AS mtid, x.segment_id, x.customer_id, x.revenue_mark, x.orders_mark
-                          FROM segments.membership x WHERE x.customer_id = u.id AND x.segment_id + 0 = ANY ($1) OFFSET 0) x' END,
+    CASE WHEN scope IS NULL THEN format('SELECT %s FROM segments.membership x WHERE x.segment_id = ANY ($1)', member_cols)
+         ELSE format('SELECT x.* FROM (SELECT DISTINCT u.id FROM unnest($4::text[]) u (id)) u,
+                        LATERAL (SELECT %s FROM segments.membership x
+                                 WHERE x.customer_id = u.id AND x.segment_id + 0 = ANY ($1) OFFSET 0) x', member_cols) END,
     hits)
   USING seg_ids, seg_names, run_ids, scope;
 END $$;
