@@ -170,12 +170,13 @@ BEGIN
     ORDER BY g.pos$q$,
     -- (a foreign table ships it: on a sharded coordinator only those customers' facts come over)
     CASE WHEN scope IS NULL THEN '' ELSE 'WHERE f.customer_id = ANY ($4)' END,
-    -- (incremental: each customer's members by the customers' index, whatever the statistics say,
-    -- as a lateral lookup per id (OFFSET 0 keeps it one). With "customer_id = ANY" the plan followed
-    -- the statistics: on a first build's (none yet, its table empty when last analyzed) the planner
-    -- scanned all 458k members of 1M orders for 1,211 customers, 95 ms against 15 ms by the index;
-    -- "+ 0" keeps the segment ids out of the index conditions: on stale statistics the planner read
-    -- all the batch's members by the key, 4.6M at 10M orders, 1.6 s for 35 changed customers.)
+    -- (incremental: each customer's members by the customers' index, whatever the statistics say:
+    -- one lookup per id, which OFFSET 0 keeps a parameterized scan. "customer_id = ANY" followed the
+    -- statistics, and right after a first build there are none (the table was empty when last
+    -- analyzed): the planner scanned all 458k members of 1M orders for 1,211 customers, 95 ms
+    -- against 15 ms by the index. "+ 0" keeps the segment ids out of the index conditions: on stale
+    -- statistics the planner read all the batch's members by the key, 4.6M at 10M orders, 1.6 s
+    -- for 35 changed customers.)
     CASE WHEN scope IS NULL THEN format('SELECT %s FROM segments.membership x WHERE x.segment_id = ANY ($1)', member_cols)
          ELSE format('SELECT x.* FROM (SELECT DISTINCT u.id FROM unnest($4::text[]) u (id)) u,
                         LATERAL (SELECT %s FROM segments.membership x
